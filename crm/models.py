@@ -1,0 +1,254 @@
+"""Customer records: industries, customers, orders, interactions, satisfaction surveys."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from crm.fields import EncryptedTextField
+
+industry_code_validator = RegexValidator(
+    r"^[A-Z]{2,4}$", _("Industry code must be 2 to 4 upper-case letters, e.g. EDU or NEV.")
+)
+
+
+class Industry(models.Model):
+    code = models.CharField(_("code"), max_length=4, unique=True, validators=[industry_code_validator])
+    name_zh = models.CharField(_("name (Chinese)"), max_length=64)
+    name_en = models.CharField(_("name (English)"), max_length=64)
+    strategic = models.BooleanField(
+        _("strategic"), default=False, help_text=_("An industry the company is pushing into.")
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("industry")
+        verbose_name_plural = _("industries")
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+
+
+class CustomerCodeSequence(models.Model):
+    """Last sequence number handed out per industry and year; codes are never reused."""
+
+    industry = models.ForeignKey(Industry, on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["industry", "year"], name="customer_code_sequence_unique")
+        ]
+
+
+class Customer(models.Model):
+    class CustomerType(models.TextChoices):
+        B2B = "b2b", _("B2B")
+        B2C = "b2c", _("B2C")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        TERMINATED = "terminated", _("Terminated")
+
+    class CompanySize(models.TextChoices):
+        MICRO = "micro", _("Micro (< 10 staff)")
+        SMALL = "small", _("Small (10-99)")
+        MEDIUM = "medium", _("Medium (100-999)")
+        LARGE = "large", _("Large (1,000+)")
+        INDIVIDUAL = "individual", _("Individual")
+
+    class Lifecycle(models.TextChoices):
+        PROSPECT = "prospect", _("Prospect")
+        NEW = "new", _("New")
+        ESTABLISHED = "established", _("Established")
+        MATURE = "mature", _("Mature")
+        SILENT = "silent", _("Silent")
+        LOST = "lost", _("Lost")
+
+    class Language(models.TextChoices):
+        ZH_HANS = "zh-hans", _("Simplified Chinese")
+        EN = "en", _("English")
+
+    code = models.CharField(_("code"), max_length=20, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    industry = models.ForeignKey(
+        Industry, on_delete=models.PROTECT, related_name="customers", verbose_name=_("industry")
+    )
+    customer_type = models.CharField(_("customer type"), max_length=3, choices=CustomerType.choices)
+    region = models.CharField(_("region"), max_length=64, blank=True)
+    company_size = models.CharField(_("company size"), max_length=10, choices=CompanySize.choices, blank=True)
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customers",
+        verbose_name=_("account manager"),
+    )
+    cooperation_since = models.DateField(
+        _("cooperating since"), null=True, blank=True, help_text=_("Empty for a prospect with no deal yet.")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    potential_rating = models.PositiveSmallIntegerField(
+        _("potential rating"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+        help_text=_("The account manager's rating of strategic potential, 0-10."),
+    )
+    language = models.CharField(
+        _("language"), max_length=7, choices=Language.choices, default=Language.ZH_HANS,
+        help_text=_("Language of letters sent to the customer."),
+    )
+    contact_person = models.CharField(_("contact person"), max_length=100, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    tax_id = EncryptedTextField(_("tax or ID number"), blank=True)
+    bank_account = EncryptedTextField(_("bank account"), blank=True)
+
+    # Current standing, written by tier runs so lists never recompute it.
+    tier = models.ForeignKey(
+        "scoring.Tier", on_delete=models.PROTECT, null=True, blank=True, related_name="customers",
+        verbose_name=_("tier"), help_text=_("Effective tier: a manual override wins over the score."),
+    )
+    computed_tier = models.ForeignKey(
+        "scoring.Tier", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("computed tier"),
+    )
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True, blank=True)
+    tiered_at = models.DateTimeField(_("tiered at"), null=True, blank=True)
+    lifecycle = models.CharField(_("lifecycle stage"), max_length=12, choices=Lifecycle.choices, blank=True)
+    flags = models.JSONField(_("early-warning flags"), default=list, blank=True)
+    spend_12m = models.DecimalField(_("12-month spend"), max_digits=16, decimal_places=2, default=Decimal("0"))
+    last_order_at = models.DateField(_("last order"), null=True, blank=True)
+    runs_below_threshold = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        permissions = [
+            ("view_sensitive_fields", _("Can see unmasked tax IDs and bank accounts")),
+            ("view_all_customers", _("Can see every customer, not only their own")),
+        ]
+        indexes = [
+            models.Index(fields=["tier", "-score"], name="customer_tier_score"),
+            models.Index(fields=["account_manager", "tier", "-score"], name="customer_manager_tier"),
+            models.Index(fields=["-score"], name="customer_score"),
+            models.Index(fields=["-spend_12m"], name="customer_spend"),
+            models.Index(fields=["name"], name="customer_name"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(potential_rating__isnull=True) | Q(potential_rating__lte=10),
+                name="customer_potential_rating_range",
+                violation_error_message=_("Potential rating must be between 0 and 10."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class Order(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders", verbose_name=_("customer"))
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    ordered_at = models.DateField(_("ordered on"))
+    source = models.CharField(_("source system"), max_length=32)
+    external_ref = models.CharField(_("external reference"), max_length=64)
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-ordered_at", "-id"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_ref"],
+                name="order_source_ref_unique",
+                violation_error_message=_("An order with this source and external reference already exists."),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="order_amount_positive",
+                violation_error_message=_("Amount must be greater than 0."),
+            ),
+        ]
+        indexes = [
+            # Covering index for the 12-month spend/count aggregation (index-only scan on PostgreSQL).
+            models.Index(fields=["customer", "ordered_at"], include=["amount"], name="order_customer_date_cov"),
+        ]
+
+    def __str__(self):
+        return f"{self.source}:{self.external_ref}"
+
+
+class Interaction(models.Model):
+    class Kind(models.TextChoices):
+        VISIT = "visit", _("Visit")
+        CALL = "call", _("Call")
+        EMAIL = "email", _("Email")
+        INQUIRY = "inquiry", _("Inquiry")
+        COMPLAINT = "complaint", _("Complaint")
+        REFERRAL = "referral", _("Referral")
+        SOCIAL_SHARE = "social_share", _("Social share")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="interactions", verbose_name=_("customer")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    occurred_at = models.DateField(_("date"))
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        indexes = [models.Index(fields=["customer", "kind", "occurred_at"], name="interaction_customer_kind")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.occurred_at}"
+
+
+class SatisfactionSurvey(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="surveys", verbose_name=_("customer"))
+    score = models.DecimalField(
+        _("score"), max_digits=3, decimal_places=2,
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("5"))],
+    )
+    surveyed_at = models.DateField(_("surveyed on"))
+    channel = models.CharField(_("channel"), max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-surveyed_at", "-id"]
+        verbose_name = _("satisfaction survey")
+        verbose_name_plural = _("satisfaction surveys")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=5), name="survey_score_range",
+                violation_error_message=_("Survey score must be between 1 and 5."),
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "surveyed_at"], include=["score"], name="survey_customer_date")]
+
+    def __str__(self):
+        return f"{self.score} {self.surveyed_at}"

@@ -1,0 +1,142 @@
+"""Tiers and scoring profiles: the figures an administrator edits. Nothing here is hard-coded."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+def _localised(obj, field: str) -> str:
+    lang = get_language() or ""
+    return getattr(obj, f"{field}_en") if lang.startswith("en") else getattr(obj, f"{field}_zh")
+
+
+class Tier(models.Model):
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    rank = models.PositiveSmallIntegerField(_("rank"), unique=True, help_text=_("1 is the highest tier."))
+    name_zh = models.CharField(_("name (Chinese)"), max_length=32)
+    name_en = models.CharField(_("name (English)"), max_length=32)
+    min_score = models.DecimalField(
+        _("minimum score"), max_digits=5, decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("A total at or above this score reaches the tier."),
+    )
+    target_share = models.DecimalField(
+        _("target share (%)"), max_digits=5, decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    colour = models.CharField(
+        _("colour"), max_length=7, default="#6b7280",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Colour must look like #1a2b3c."))],
+    )
+    dedicated_manager = models.BooleanField(_("dedicated account manager"), default=False)
+    visit_frequency_zh = models.CharField(_("visit frequency (Chinese)"), max_length=64, blank=True)
+    visit_frequency_en = models.CharField(_("visit frequency (English)"), max_length=64, blank=True)
+    first_response_minutes = models.PositiveIntegerField(_("first response (minutes)"))
+    service_zh = models.TextField(_("service (Chinese)"), blank=True)
+    service_en = models.TextField(_("service (English)"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name = _("tier")
+        verbose_name_plural = _("tiers")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _localised(self, "name")
+
+    @property
+    def visit_frequency(self) -> str:
+        return _localised(self, "visit_frequency")
+
+    @property
+    def service(self) -> str:
+        return _localised(self, "service")
+
+
+class ScoringProfile(models.Model):
+    """A named, versioned rule set. The most specific active profile matching a customer scores it."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    is_default = models.BooleanField(_("default profile"), default=False)
+    is_active = models.BooleanField(_("active"), default=True, help_text=_("Inactive profiles are drafts."))
+    customer_type = models.CharField(
+        _("customer type"), max_length=3, blank=True,
+        choices=[("b2b", _("B2B")), ("b2c", _("B2C"))],
+        help_text=_("Empty: any customer type."),
+    )
+    industries = models.ManyToManyField(
+        "crm.Industry", blank=True, related_name="scoring_profiles", verbose_name=_("industries"),
+        help_text=_("Empty: any industry."),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords(m2m_fields=[industries])
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        verbose_name = _("scoring profile")
+        verbose_name_plural = _("scoring profiles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_profile",
+                violation_error_message=_("Only one scoring profile can be the default."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} v{self.version}"
+
+
+class ScoreRule(models.Model):
+    class Category(models.TextChoices):
+        QUANTITATIVE = "quantitative", _("Quantitative")
+        QUALITATIVE = "qualitative", _("Qualitative")
+        BONUS = "bonus", _("Bonus")
+
+    class Normalisation(models.TextChoices):
+        LINEAR = "linear", _("Linear between floor and cap")
+        BANDS = "bands", _("Bands of value thresholds")
+        PERCENTILE = "percentile", _("Percentile rank in the run")
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", _("Higher is better")
+        LOWER = "lower", _("Lower is better")
+
+    profile = models.ForeignKey(ScoringProfile, on_delete=models.CASCADE, related_name="rules")
+    metric = models.CharField(_("metric"), max_length=40)
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices)
+    weight = models.DecimalField(_("weight (points)"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)])
+    normalisation = models.CharField(
+        _("normalisation"), max_length=10, choices=Normalisation.choices, default=Normalisation.LINEAR
+    )
+    floor = models.DecimalField(_("floor"), max_digits=18, decimal_places=4, null=True, blank=True)
+    cap = models.DecimalField(_("cap"), max_digits=18, decimal_places=4, null=True, blank=True)
+    bands = models.JSONField(
+        _("bands"), default=list, blank=True,
+        help_text=_('Ascending thresholds and the share of the weight each earns, e.g. [[1, 0.5], [3, 1.0]].'),
+    )
+    direction = models.CharField(_("direction"), max_length=6, choices=Direction.choices, default=Direction.HIGHER)
+    missing_value = models.DecimalField(
+        _("value when missing"), max_digits=18, decimal_places=4, null=True, blank=True,
+        help_text=_("Used when the customer has no data for the metric; empty means the floor."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["profile", "position", "id"]
+        verbose_name = _("score rule")
+        verbose_name_plural = _("score rules")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(weight__gte=0), name="score_rule_weight_non_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.metric} ({self.weight})"

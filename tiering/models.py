@@ -1,0 +1,239 @@
+"""Tier runs, the append-only history they write, notices, overrides and tiering settings."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class TierRun(models.Model):
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("Schedule")
+        MANUAL = "manual", _("Manual")
+        API = "api", _("API")
+        EVENT = "event", _("Event")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    class Scope(models.TextChoices):
+        ALL = "all", _("All customers")
+        VIP_AND_AT_RISK = "vip_at_risk", _("VIP and at-risk customers")
+
+    period = models.CharField(_("period"), max_length=16, help_text=_("e.g. 2026-Q4 or 2026-11"))
+    as_of = models.DateField(_("as of"))
+    scope = models.CharField(_("scope"), max_length=12, choices=Scope.choices, default=Scope.ALL)
+    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    forced = models.BooleanField(_("forced"), default=False)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("started by"),
+    )
+    total = models.PositiveIntegerField(_("customers"), default=0)
+    done = models.PositiveIntegerField(_("customers done"), default=0)
+    tier_counts = models.JSONField(_("customers per tier"), default=dict, blank=True)
+    tier_counts_before = models.JSONField(_("customers per tier before"), default=dict, blank=True)
+    upgrades = models.PositiveIntegerField(_("upgrades"), default=0)
+    downgrades = models.PositiveIntegerField(_("downgrades"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("tier run")
+        verbose_name_plural = _("tier runs")
+        constraints = [
+            # At most one run of a scope may be pending or running at any moment.
+            models.UniqueConstraint(
+                fields=["scope"], condition=Q(status__in=["pending", "running"], dry_run=False),
+                name="one_active_run_per_scope",
+                violation_error_message=_("Another tier run is already in progress."),
+            ),
+        ]
+        indexes = [models.Index(fields=["period", "status"], name="tierrun_period_status")]
+
+    def __str__(self):
+        return f"{self.period} #{self.pk}"
+
+    @property
+    def progress_percent(self) -> int:
+        return int(self.done * 100 / self.total) if self.total else (100 if self.status == "succeeded" else 0)
+
+
+class TierRunChunk(models.Model):
+    """A slice of customers (by id range) processed by one Celery task; finished chunks are never redone."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    run = models.ForeignKey(TierRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    first_customer_id = models.BigIntegerField()
+    last_customer_id = models.BigIntegerField()
+    size = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="tierrunchunk_unique")]
+
+
+class TierAssignment(models.Model):
+    """Append-only: one row per customer per run, enough to explain and reproduce the tier."""
+
+    run = models.ForeignKey(TierRun, on_delete=models.CASCADE, related_name="assignments")
+    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="tier_assignments")
+    score = models.DecimalField(max_digits=5, decimal_places=2)
+    computed_tier = models.ForeignKey("scoring.Tier", on_delete=models.PROTECT, related_name="+")
+    tier = models.ForeignKey("scoring.Tier", on_delete=models.PROTECT, related_name="+")
+    previous_tier = models.ForeignKey("scoring.Tier", on_delete=models.PROTECT, null=True, related_name="+")
+    previous_score = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    profile = models.ForeignKey("scoring.ScoringProfile", on_delete=models.PROTECT, related_name="+")
+    profile_version = models.PositiveIntegerField()
+    lifecycle = models.CharField(max_length=12, blank=True)
+    metrics = models.JSONField(default=dict)
+    points = models.JSONField(default=dict)
+    overridden = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("tier assignment")
+        verbose_name_plural = _("tier assignments")
+        constraints = [models.UniqueConstraint(fields=["run", "customer"], name="assignment_run_customer_unique")]
+        indexes = [models.Index(fields=["customer", "-created_at"], name="assignment_customer_time")]
+
+
+class TierChange(models.Model):
+    """Append-only record of a customer moving tier; notices and the change feed are produced from it."""
+
+    class Direction(models.TextChoices):
+        UPGRADE = "upgrade", _("Upgrade")
+        DOWNGRADE = "downgrade", _("Downgrade")
+
+    run = models.ForeignKey(TierRun, on_delete=models.CASCADE, null=True, blank=True, related_name="changes")
+    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="tier_changes")
+    from_tier = models.ForeignKey("scoring.Tier", on_delete=models.PROTECT, null=True, related_name="+")
+    to_tier = models.ForeignKey("scoring.Tier", on_delete=models.PROTECT, related_name="+")
+    direction = models.CharField(max_length=9, choices=Direction.choices)
+    score_before = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    score = models.DecimalField(max_digits=5, decimal_places=2)
+    reasons = models.JSONField(default=list, help_text=_("Rules that moved the score most."))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("tier change")
+        verbose_name_plural = _("tier changes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "customer"], condition=Q(run__isnull=False), name="tierchange_run_customer_unique"
+            )
+        ]
+
+
+class Notice(models.Model):
+    class Kind(models.TextChoices):
+        UPGRADE = "upgrade", _("Upgrade")
+        DOWNGRADE = "downgrade", _("Downgrade")
+        DOWNGRADE_WARNING = "downgrade_warning", _("Downgrade warning")
+        EARLY_WARNING = "early_warning", _("Early warning")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="notices")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="tier_notices"
+    )
+    change = models.OneToOneField(TierChange, on_delete=models.CASCADE, null=True, blank=True, related_name="notice")
+    run = models.ForeignKey(TierRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="notices")
+    # For warnings that do not come from a change: identifies the event so it is noticed once.
+    dedupe_key = models.CharField(max_length=100, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "kind", "dedupe_key"], condition=~Q(dedupe_key=""), name="notice_dedupe_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "acknowledged_at", "-created_at"], name="notice_recipient_open"),
+        ]
+
+
+class TierOverride(models.Model):
+    """A manual tier that wins over the computed one until it expires; always carries a reason."""
+
+    customer = models.OneToOneField("crm.Customer", on_delete=models.CASCADE, related_name="tier_override")
+    tier = models.ForeignKey("scoring.Tier", on_delete=models.PROTECT, related_name="+", verbose_name=_("tier"))
+    reason = models.TextField(_("reason"))
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("set by")
+    )
+    created_at = models.DateTimeField(_("set at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("tier override")
+        verbose_name_plural = _("tier overrides")
+
+    def __str__(self):
+        return f"{self.customer_id} → {self.tier_id}"
+
+
+class TieringSettings(models.Model):
+    """Singleton of the tiering knobs an administrator may change (row pk=1, seeded by migration)."""
+
+    grace_runs = models.PositiveSmallIntegerField(
+        _("downgrade after N runs below threshold"), default=1,
+    )
+    grace_buffer = models.DecimalField(
+        _("downgrade buffer (points)"), max_digits=5, decimal_places=2, default=Decimal("0"),
+        help_text=_("Only downgrade when the score is below the threshold by more than this."),
+    )
+    warning_days_before = models.PositiveSmallIntegerField(_("downgrade warning days before run"), default=14)
+    spend_up_percent = models.DecimalField(_("flag: spend up by (%)"), max_digits=6, decimal_places=2, default=Decimal("30"))
+    spend_down_percent = models.DecimalField(
+        _("flag: spend down by (%)"), max_digits=6, decimal_places=2, default=Decimal("50")
+    )
+    complaints_threshold = models.PositiveSmallIntegerField(_("flag: complaints"), default=3)
+    complaints_window_days = models.PositiveSmallIntegerField(_("flag: complaints window (days)"), default=90)
+    no_order_months = models.PositiveSmallIntegerField(_("flag: months without an order"), default=6)
+    chunk_size = models.PositiveIntegerField(_("customers per run chunk"), default=20000)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("tiering settings")
+        verbose_name_plural = _("tiering settings")
+
+    def __str__(self):
+        return str(_("Tiering settings"))
+
+    @classmethod
+    def current(cls) -> "TieringSettings":
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
