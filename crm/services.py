@@ -146,6 +146,8 @@ class IngestResult:
     created: int = 0
     duplicates: int = 0
     customer_ids: list[int] = field(default_factory=list)
+    # The stored rows, for surveys and interactions (orders skip duplicates, so they are not listed).
+    objects: list = field(default_factory=list, repr=False)
 
 
 class _RowErrors:
@@ -313,7 +315,7 @@ def surveys_record(*, rows: list[dict]) -> IngestResult:
     errors.raise_if_any()
     with transaction.atomic():
         SatisfactionSurvey.objects.bulk_create(surveys, batch_size=1000)
-    return IngestResult(created=len(surveys), customer_ids=sorted({s.customer_id for s in surveys}))
+    return IngestResult(created=len(surveys), customer_ids=sorted({s.customer_id for s in surveys}), objects=surveys)
 
 
 def interactions_record(*, rows: list[dict], recorded_by=None) -> IngestResult:
@@ -338,4 +340,6 @@ def interactions_record(*, rows: list[dict], recorded_by=None) -> IngestResult:
     errors.raise_if_any()
     with transaction.atomic():
         Interaction.objects.bulk_create(interactions, batch_size=1000)
-    return IngestResult(created=len(interactions), customer_ids=sorted({i.customer_id for i in interactions}))
+    return IngestResult(
+        created=len(interactions), customer_ids=sorted({i.customer_id for i in interactions}), objects=interactions
+    )

@@ -1,0 +1,277 @@
+"""Admin for customer records. Writes go through crm.services, like the API and imports."""
+
+from django import forms
+from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from crm import crypto
+from crm.models import Customer, Industry, Interaction, Order, SatisfactionSurvey
+from crm.selectors import customers_visible_to, user_sees_all_customers, user_sees_sensitive_fields
+from crm.services import (
+    CUSTOMER_EDITABLE_FIELDS,
+    customer_create,
+    customer_update,
+    interactions_record,
+    orders_ingest,
+    surveys_record,
+)
+
+SENSITIVE_FIELDS = ("tax_id", "bank_account")
+RECENT_ROWS = 10
+
+
+@admin.register(Industry)
+class IndustryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_zh", "name_en", "strategic"]
+    list_filter = ["strategic"]
+    search_fields = ["code", "name_zh", "name_en"]
+
+
+class _RecentFormSet(forms.BaseInlineFormSet):
+    """Only the latest rows: a long-standing customer may have thousands of orders."""
+
+    def get_queryset(self):
+        return super().get_queryset()[:RECENT_ROWS]
+
+
+class _ReadOnlyRecentInline(admin.TabularInline):
+    formset = _RecentFormSet
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RecentOrderInline(_ReadOnlyRecentInline):
+    model = Order
+    fields = readonly_fields = ["ordered_at", "amount", "source", "external_ref"]
+    verbose_name_plural = _("recent orders")
+
+
+class RecentInteractionInline(_ReadOnlyRecentInline):
+    model = Interaction
+    fields = readonly_fields = ["occurred_at", "kind", "note", "recorded_by"]
+    verbose_name_plural = _("recent interactions")
+
+
+class CustomerAdminForm(forms.ModelForm):
+    """Users without crm.view_sensitive_fields never get clear tax IDs or bank accounts in the page:
+    the inputs start empty, show the masked value, and an empty input keeps what is stored."""
+
+    sensitive_visible = True
+
+    class Meta:
+        model = Customer
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.sensitive_visible or not self.instance.pk:
+            return
+        for name in SENSITIVE_FIELDS:
+            if name not in self.fields:
+                continue
+            field = self.fields[name]
+            stored = getattr(self.instance, name)
+            self.initial[name] = ""
+            field.required = False
+            field.widget = forms.TextInput(attrs={"autocomplete": "off", "placeholder": crypto.mask(stored)})
+            field.help_text = (
+                _("Stored value hidden (%(masked)s). Leave empty to keep it; type a new value to replace it.")
+                % {"masked": crypto.mask(stored) or _("empty")}
+            )
+
+    def _keep_stored(self, name):
+        value = self.cleaned_data.get(name)
+        if not self.sensitive_visible and self.instance.pk and not value:
+            return getattr(self.instance, name)  # still the stored value: the form has not written to it yet
+        return value
+
+    def clean_tax_id(self):
+        return self._keep_stored("tax_id")
+
+    def clean_bank_account(self):
+        return self._keep_stored("bank_account")
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerAdminForm
+    list_display = [
+        "code", "name", "industry", "customer_type", "tier_badge", "score", "spend_12m", "account_manager", "status",
+    ]
+    list_display_links = ["code", "name"]
+    list_filter = [
+        "industry", "tier", ("account_manager", admin.RelatedOnlyFieldListFilter), "status", "customer_type",
+        "lifecycle",
+    ]
+    list_select_related = ["industry", "tier", "account_manager"]
+    search_fields = ["code", "name", "contact_person"]
+    autocomplete_fields = ["account_manager", "industry"]
+    show_full_result_count = False
+    list_per_page = 50
+    inlines = [RecentOrderInline, RecentInteractionInline]
+    readonly_fields = [
+        "code", "tier", "computed_tier", "score", "tiered_at", "lifecycle", "flags", "spend_12m", "last_order_at",
+        "created_at", "updated_at", "tax_id_masked", "bank_account_masked", "all_records",
+    ]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "industry", "customer_type", "status", "account_manager"]}),
+        (_("Profile"), {"fields": ["region", "company_size", "cooperation_since", "potential_rating", "language"]}),
+        (_("Contact"), {"fields": ["contact_person", "contact_phone", "contact_email"]}),
+        (_("Sensitive identifiers"), {"fields": ["tax_id", "bank_account"]}),
+        (_("Standing (written by tier runs)"), {
+            "fields": ["tier", "computed_tier", "score", "tiered_at", "lifecycle", "flags", "spend_12m",
+                       "last_order_at"],
+        }),
+        (_("Records"), {"fields": ["all_records", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return customers_visible_to(request.user, super().get_queryset(request))
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return [fs for fs in fieldsets if "all_records" not in fs[1]["fields"] and "tier" not in fs[1]["fields"]]
+        if not user_sees_sensitive_fields(request.user) and not self.has_change_permission(request, obj):
+            # A read-only page would print the model's clear values: show the masked ones instead.
+            swap = {"tax_id": "tax_id_masked", "bank_account": "bank_account_masked"}
+            return [(title, {**opts, "fields": [swap.get(f, f) for f in opts["fields"]]}) for title, opts in fieldsets]
+        return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.sensitive_visible = user_sees_sensitive_fields(request.user)
+        return form
+
+    @admin.display(description=_("tier"), ordering="tier__rank")
+    def tier_badge(self, obj):
+        if obj.tier is None:
+            return "-"
+        return format_html('<span class="tier-badge" data-tier="{}">{}</span>', obj.tier.code, obj.tier.name)
+
+    @admin.display(description=_("tax or ID number"))
+    def tax_id_masked(self, obj):
+        return crypto.mask(obj.tax_id) or "-"
+
+    @admin.display(description=_("bank account"))
+    def bank_account_masked(self, obj):
+        return crypto.mask(obj.bank_account) or "-"
+
+    @admin.display(description=_("all records"))
+    def all_records(self, obj):
+        links = [
+            (reverse(f"admin:crm_{model}_changelist"), obj.pk, label)
+            for model, label in (("order", _("orders")), ("interaction", _("interactions")),
+                                 ("satisfactionsurvey", _("surveys")))
+        ]
+        return format_html_join(" · ", '<a href="{}?customer__id__exact={}">{}</a>', links)
+
+    def save_model(self, request, obj, form, change):
+        fields = {
+            name: form.cleaned_data[name]
+            for name in form.cleaned_data
+            if name in CUSTOMER_EDITABLE_FIELDS and (not change or name in form.changed_data)
+        }
+        if change:
+            customer_update(customer=obj, **fields)
+            return
+        created = customer_create(created_by=request.user, **fields)
+        obj.pk, obj.code, obj.created_at, obj.updated_at = created.pk, created.code, created.created_at, created.updated_at
+        obj._state.adding = False
+        obj._state.db = created._state.db
+
+
+class _CustomerScopedAdmin(admin.ModelAdmin):
+    """Rows of customers the user may see; customer picked with autocomplete (there may be 100,000)."""
+
+    autocomplete_fields = ["customer"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if user_sees_all_customers(request.user) else qs.filter(customer__account_manager=request.user)
+
+    @admin.display(description=_("customer"), ordering="customer__code")
+    def customer_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:crm_customer_change", args=[obj.customer_id]), obj.customer
+        )
+
+
+@admin.register(Order)
+class OrderAdmin(_CustomerScopedAdmin):
+    list_display = ["external_ref", "source", "customer_link", "amount", "ordered_at", "created_at"]
+    list_filter = ["source", "customer__industry", "customer__tier", "customer__account_manager", "ordered_at"]
+    list_select_related = ["customer"]
+    search_fields = ["external_ref", "customer__code", "customer__name"]
+    date_hierarchy = "ordered_at"
+    readonly_fields = ["created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        # New orders take the same path as pushed ones (idempotent on source + external_ref).
+        row = {f: getattr(obj, f) for f in ("customer", "amount", "ordered_at", "source", "external_ref")}
+        orders_ingest(rows=[row])
+        stored = Order.objects.get(source=obj.source, external_ref=obj.external_ref)
+        obj.pk, obj.created_at = stored.pk, stored.created_at
+        obj._state.adding = False
+
+
+@admin.register(Interaction)
+class InteractionAdmin(_CustomerScopedAdmin):
+    list_display = ["occurred_at", "kind", "customer_link", "recorded_by", "short_note"]
+    list_filter = ["kind", "customer__industry", "customer__tier", "customer__account_manager", "occurred_at"]
+    list_select_related = ["customer", "recorded_by"]
+    search_fields = ["customer__code", "customer__name", "note"]
+    date_hierarchy = "occurred_at"
+    readonly_fields = ["recorded_by", "created_at"]
+
+    @admin.display(description=_("note"))
+    def short_note(self, obj):
+        return (obj.note[:60] + "…") if len(obj.note) > 60 else obj.note
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        row = {"customer": obj.customer, "kind": obj.kind, "occurred_at": obj.occurred_at, "note": obj.note}
+        stored = interactions_record(rows=[row], recorded_by=request.user).objects[0]
+        obj.pk, obj.recorded_by, obj.created_at = stored.pk, stored.recorded_by, stored.created_at
+        obj._state.adding = False
+
+
+@admin.register(SatisfactionSurvey)
+class SatisfactionSurveyAdmin(_CustomerScopedAdmin):
+    list_display = ["surveyed_at", "score", "customer_link", "channel"]
+    list_filter = ["channel", "customer__industry", "customer__tier", "customer__account_manager", "surveyed_at"]
+    list_select_related = ["customer"]
+    search_fields = ["customer__code", "customer__name"]
+    date_hierarchy = "surveyed_at"
+    readonly_fields = ["created_at"]
+
+    def get_changeform_initial_data(self, request):
+        return {"surveyed_at": timezone.localdate(), **super().get_changeform_initial_data(request)}
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        row = {"customer": obj.customer, "score": obj.score, "surveyed_at": obj.surveyed_at, "channel": obj.channel}
+        stored = surveys_record(rows=[row]).objects[0]
+        obj.pk, obj.created_at = stored.pk, stored.created_at
+        obj._state.adding = False

@@ -1,0 +1,218 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from django.utils import translation
+
+from crm.models import Customer, Interaction, Order, SatisfactionSurvey
+from crm.tests.factories import (
+    CustomerFactory,
+    InteractionFactory,
+    OrderFactory,
+    SurveyFactory,
+    UserFactory,
+    industry,
+)
+
+pytestmark = pytest.mark.django_db
+
+TAX_ID = "91310000MA1FL1234X"
+BANK = "6222020200112233445"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def records(customer):
+    return {
+        "industry": customer.industry,
+        "customer": customer,
+        "order": OrderFactory(customer=customer),
+        "interaction": InteractionFactory(customer=customer),
+        "satisfactionsurvey": SurveyFactory(customer=customer),
+    }
+
+
+def staff_with(*codenames, username="staff"):
+    user = UserFactory(username=username, is_staff=True)
+    for codename in codenames:
+        user.user_permissions.add(Permission.objects.get(codename=codename, content_type__app_label="crm"))
+    return user
+
+
+@pytest.mark.parametrize("model", ["industry", "customer", "order", "interaction", "satisfactionsurvey"])
+def test_admin_pages_load(admin_client, records, model):
+    obj = records[model]
+    for url in (
+        reverse(f"admin:crm_{model}_changelist"),
+        reverse(f"admin:crm_{model}_add"),
+        reverse(f"admin:crm_{model}_change", args=[obj.pk]),
+    ):
+        assert admin_client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("model", ["customer", "order", "interaction", "satisfactionsurvey"])
+def test_changelists_search_and_filter(admin_client, records, model):
+    customer = records["customer"]
+    url = reverse(f"admin:crm_{model}_changelist")
+    prefix = "" if model == "customer" else "customer__"
+    response = admin_client.get(url, {"q": customer.code, f"{prefix}industry__id__exact": customer.industry_id})
+    assert response.status_code == 200
+    assert customer.code in response.content.decode()
+
+
+def test_customer_changelist_query_count_does_not_grow_with_rows(admin_client, django_assert_max_num_queries):
+    CustomerFactory.create_batch(30)
+    with django_assert_max_num_queries(12):
+        assert admin_client.get(reverse("admin:crm_customer_changelist")).status_code == 200
+
+
+def test_customer_autocomplete_finds_by_code(admin_client, customer):
+    response = admin_client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "crm", "model_name": "order", "field_name": "customer", "term": customer.code},
+    )
+    assert response.status_code == 200
+    assert response.json()["results"][0]["id"] == str(customer.pk)
+
+
+def test_customer_page_shows_recent_orders_only(admin_client, customer):
+    for n in range(15):
+        OrderFactory(customer=customer, ordered_at=datetime.date(2026, 1, 1) + datetime.timedelta(days=n),
+                     external_ref=f"REF-{n:02d}-")
+    page = admin_client.get(reverse("admin:crm_customer_change", args=[customer.pk])).content.decode()
+    assert "REF-14-" in page and "REF-05-" in page
+    assert "REF-04-" not in page and "REF-00-" not in page
+
+
+def test_add_customer_through_admin_generates_code(admin_client, manager):
+    response = admin_client.post(reverse("admin:crm_customer_add"), {
+        "name": "杭州教育科技", "industry": industry("EDU").pk, "customer_type": "b2b", "status": "active",
+        "account_manager": manager.pk, "language": "zh-hans", "tax_id": TAX_ID, "bank_account": "",
+        **_empty_inlines(),
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    created = Customer.objects.get(name="杭州教育科技")
+    assert created.code.startswith("EDU")
+    assert created.tax_id == TAX_ID
+
+
+def _empty_inlines():
+    data = {}
+    for prefix in ("orders", "interactions"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0",
+                     f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"})
+    return data
+
+
+def test_tier_fields_are_read_only(admin_client, customer):
+    page = admin_client.get(reverse("admin:crm_customer_change", args=[customer.pk])).content.decode()
+    for name in ("score", "spend_12m", "tier", "computed_tier", "lifecycle"):
+        assert f'name="{name}"' not in page
+
+
+# --- masking -----------------------------------------------------------------------------------
+
+
+def test_sensitive_values_shown_to_users_with_permission(client, customer):
+    customer.tax_id, customer.bank_account = TAX_ID, BANK
+    customer.save()
+    client.force_login(staff_with("view_customer", "change_customer", "view_all_customers", "view_sensitive_fields"))
+    page = client.get(reverse("admin:crm_customer_change", args=[customer.pk])).content.decode()
+    assert TAX_ID in page and BANK in page
+
+
+def test_sensitive_values_masked_and_not_prefilled_without_permission(client, customer, outsider):
+    customer.tax_id, customer.bank_account = TAX_ID, BANK
+    customer.save()
+    editor = staff_with("view_customer", "change_customer", "view_all_customers")
+    client.force_login(editor)
+    page = client.get(reverse("admin:crm_customer_change", args=[customer.pk])).content.decode()
+    assert TAX_ID not in page and BANK not in page
+    assert "**************234X" in page
+
+
+def test_sensitive_values_masked_on_view_only_page(client, customer):
+    customer.tax_id = TAX_ID
+    customer.save()
+    client.force_login(staff_with("view_customer", "view_all_customers"))
+    page = client.get(reverse("admin:crm_customer_change", args=[customer.pk])).content.decode()
+    assert TAX_ID not in page
+    assert "234X" in page
+
+
+def test_saving_without_permission_keeps_stored_sensitive_values(client, customer):
+    customer.tax_id, customer.bank_account = TAX_ID, BANK
+    customer.save()
+    client.force_login(staff_with("view_customer", "change_customer", "view_all_customers"))
+    response = client.post(reverse("admin:crm_customer_change", args=[customer.pk]), {
+        "name": "Renamed", "industry": customer.industry_id, "customer_type": "b2b", "status": "active",
+        "account_manager": customer.account_manager_id, "language": "zh-hans", "tax_id": "", "bank_account": "",
+        "region": customer.region, "cooperation_since": "2023-01-01", **_empty_inlines(),
+    })
+    assert response.status_code == 302, response.content.decode()[:3000]
+    customer.refresh_from_db()
+    assert (customer.name, customer.tax_id, customer.bank_account) == ("Renamed", TAX_ID, BANK)
+
+
+def test_managers_only_see_their_own_customers_in_admin(client, customer, outsider):
+    outsider.is_staff = True
+    outsider.save()
+    outsider.user_permissions.add(Permission.objects.get(codename="view_customer"))
+    client.force_login(outsider)
+    assert client.get(reverse("admin:crm_customer_change", args=[customer.pk])).status_code == 302
+    assert customer.code not in client.get(reverse("admin:crm_customer_changelist")).content.decode()
+
+
+# --- adding rows goes through the services -----------------------------------------------------
+
+
+def test_add_order_in_admin_and_duplicate_is_refused(admin_client, customer):
+    data = {"customer": customer.pk, "amount": "120.50", "ordered_at": "2026-03-01", "source": "erp",
+            "external_ref": "SO-ADMIN-1"}
+    assert admin_client.post(reverse("admin:crm_order_add"), data).status_code == 302
+    again = admin_client.post(reverse("admin:crm_order_add"), data)
+    assert again.status_code == 200
+    assert "already exists" in again.content.decode()
+    assert Order.objects.filter(external_ref="SO-ADMIN-1").count() == 1
+
+
+def test_negative_amount_refused_in_admin(admin_client, customer):
+    response = admin_client.post(reverse("admin:crm_order_add"), {
+        "customer": customer.pk, "amount": "-1", "ordered_at": "2026-03-01", "source": "erp", "external_ref": "X",
+    })
+    assert response.status_code == 200
+    assert Order.objects.count() == 0
+
+
+def test_add_survey_and_interaction_in_admin(admin_client, admin_user, customer):
+    assert admin_client.post(reverse("admin:crm_satisfactionsurvey_add"), {
+        "customer": customer.pk, "score": "4.5", "surveyed_at": "2026-03-01", "channel": "phone",
+    }).status_code == 302
+    assert SatisfactionSurvey.objects.get().score == Decimal("4.5")
+    bad = admin_client.post(reverse("admin:crm_satisfactionsurvey_add"), {
+        "customer": customer.pk, "score": "6", "surveyed_at": "2026-03-01",
+    })
+    assert bad.status_code == 200 and SatisfactionSurvey.objects.count() == 1
+    assert admin_client.post(reverse("admin:crm_interaction_add"), {
+        "customer": customer.pk, "kind": "complaint", "occurred_at": "2026-03-01", "note": "late",
+    }).status_code == 302
+    assert Interaction.objects.get().recorded_by == admin_user
