@@ -114,7 +114,8 @@ def _share_percentile(rule: RuleSpec, values: np.ndarray, population: np.ndarray
     side = "right" if rule.direction == "higher" else "left"
     at_or_below = np.searchsorted(reference, values, side=side) / reference.size
     share = at_or_below if rule.direction == "higher" else 1.0 - at_or_below
-    return np.clip(share, 0.0, 1.0)
+    # A customer with no value (and no fallback) earns nothing; NaN would otherwise sort above everyone.
+    return np.where(np.isnan(values), 0.0, np.clip(share, 0.0, 1.0))
 
 
 def rule_points(rule: RuleSpec, values: np.ndarray, population: np.ndarray | None = None) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 from django.db.models import Avg, Count, Max, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Customer, Interaction, Order, SatisfactionSurvey
+from crm.models import Interaction, Order, SatisfactionSurvey
 
 WINDOW_DAYS = 365
 

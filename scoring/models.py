@@ -18,16 +18,22 @@ class Tier(models.Model):
     name_zh = models.CharField(_("name (Chinese)"), max_length=32)
     name_en = models.CharField(_("name (English)"), max_length=32)
     min_score = models.DecimalField(
-        _("minimum score"), max_digits=5, decimal_places=2,
+        _("minimum score"),
+        max_digits=5,
+        decimal_places=2,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text=_("A total at or above this score reaches the tier."),
     )
     target_share = models.DecimalField(
-        _("target share (%)"), max_digits=5, decimal_places=2,
+        _("target share (%)"),
+        max_digits=5,
+        decimal_places=2,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     colour = models.CharField(
-        _("colour"), max_length=7, default="#6b7280",
+        _("colour"),
+        max_length=7,
+        default="#6b7280",
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Colour must look like #1a2b3c."))],
     )
     dedicated_manager = models.BooleanField(_("dedicated account manager"), default=False)
@@ -67,12 +73,17 @@ class ScoringProfile(models.Model):
     is_default = models.BooleanField(_("default profile"), default=False)
     is_active = models.BooleanField(_("active"), default=True, help_text=_("Inactive profiles are drafts."))
     customer_type = models.CharField(
-        _("customer type"), max_length=3, blank=True,
+        _("customer type"),
+        max_length=3,
+        blank=True,
         choices=[("b2b", _("B2B")), ("b2c", _("B2C"))],
         help_text=_("Empty: any customer type."),
     )
     industries = models.ManyToManyField(
-        "crm.Industry", blank=True, related_name="scoring_profiles", verbose_name=_("industries"),
+        "crm.Industry",
+        blank=True,
+        related_name="scoring_profiles",
+        verbose_name=_("industries"),
         help_text=_("Empty: any industry."),
     )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
@@ -85,7 +96,9 @@ class ScoringProfile(models.Model):
         verbose_name_plural = _("scoring profiles")
         constraints = [
             models.UniqueConstraint(
-                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_profile",
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_profile",
                 violation_error_message=_("Only one scoring profile can be the default."),
             )
         ]
@@ -112,19 +125,27 @@ class ScoreRule(models.Model):
     profile = models.ForeignKey(ScoringProfile, on_delete=models.CASCADE, related_name="rules")
     metric = models.CharField(_("metric"), max_length=40)
     category = models.CharField(_("category"), max_length=12, choices=Category.choices)
-    weight = models.DecimalField(_("weight (points)"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)])
+    weight = models.DecimalField(
+        _("weight (points)"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)]
+    )
     normalisation = models.CharField(
         _("normalisation"), max_length=10, choices=Normalisation.choices, default=Normalisation.LINEAR
     )
     floor = models.DecimalField(_("floor"), max_digits=18, decimal_places=4, null=True, blank=True)
     cap = models.DecimalField(_("cap"), max_digits=18, decimal_places=4, null=True, blank=True)
     bands = models.JSONField(
-        _("bands"), default=list, blank=True,
-        help_text=_('Ascending thresholds and the share of the weight each earns, e.g. [[1, 0.5], [3, 1.0]].'),
+        _("bands"),
+        default=list,
+        blank=True,
+        help_text=_("Ascending thresholds and the share of the weight each earns, e.g. [[1, 0.5], [3, 1.0]]."),
     )
     direction = models.CharField(_("direction"), max_length=6, choices=Direction.choices, default=Direction.HIGHER)
     missing_value = models.DecimalField(
-        _("value when missing"), max_digits=18, decimal_places=4, null=True, blank=True,
+        _("value when missing"),
+        max_digits=18,
+        decimal_places=4,
+        null=True,
+        blank=True,
         help_text=_("Used when the customer has no data for the metric; empty means the floor."),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)

@@ -1,0 +1,41 @@
+"""Fixtures for scoring tests: the seeded default profile as editable rule dicts."""
+
+import datetime
+
+import pytest
+
+from scoring.models import ScoringProfile
+
+AS_OF = datetime.date(2026, 9, 30)
+
+
+@pytest.fixture
+def as_of():
+    return AS_OF
+
+
+@pytest.fixture
+def default_profile(db):
+    return ScoringProfile.objects.get(is_default=True)
+
+
+def rules_as_dicts(profile) -> list[dict]:
+    return [
+        {
+            "metric": rule.metric,
+            "category": rule.category,
+            "weight": rule.weight,
+            "normalisation": rule.normalisation,
+            "floor": rule.floor,
+            "cap": rule.cap,
+            "bands": rule.bands,
+            "direction": rule.direction,
+            "missing_value": rule.missing_value,
+        }
+        for rule in profile.rules.order_by("position", "id")
+    ]
+
+
+@pytest.fixture
+def default_rules(default_profile):
+    return rules_as_dicts(default_profile)

@@ -1,0 +1,117 @@
+from decimal import Decimal
+
+from scoring.engine import RuleSpec, TierSpec
+from scoring.validation import category_split_text, validate_profile_rules, validate_tier_thresholds
+
+
+def rule(metric="spend_12m", category="quantitative", weight=60, **extra):
+    return {"metric": metric, "category": category, "weight": weight, "floor": 0, "cap": 100, **extra}
+
+
+def valid_rules():
+    return [rule("spend_12m", "quantitative", 60), rule("tenure_years", "qualitative", 40)]
+
+
+def test_a_valid_rule_set_has_no_errors():
+    assert validate_profile_rules(valid_rules()) == {}
+
+
+def test_rule_specs_are_accepted_as_well_as_dicts():
+    specs = [
+        RuleSpec("spend_12m", "quantitative", 60, floor=0, cap=10),
+        RuleSpec("tenure_years", "qualitative", 40, floor=0, cap=5),
+    ]
+    assert validate_profile_rules(specs) == {}
+
+
+def test_weights_not_adding_up_to_100_are_explained_with_the_sum():
+    rules = [rule("spend_12m", "quantitative", 55), rule("tenure_years", "qualitative", 40)]
+    errors = validate_profile_rules(rules)
+    assert errors == {"rules": ["Quantitative and qualitative weights must add up to exactly 100; they add up to 95."]}
+
+
+def test_bonus_points_do_not_count_towards_the_100():
+    rules = [*valid_rules(), rule("referrals_12m", "bonus", 5)]
+    assert validate_profile_rules(rules) == {}
+    assert category_split_text(rules) == "quantitative 60 / qualitative 40 / bonus 5"
+
+
+def test_category_split_leaves_out_an_empty_bonus():
+    assert category_split_text(valid_rules()) == "quantitative 60 / qualitative 40"
+
+
+def test_negative_weight_is_refused():
+    rules = [rule("spend_12m", "quantitative", 110), rule("tenure_years", "qualitative", -10)]
+    errors = validate_profile_rules(rules)
+    assert errors["rules[1].weight"] == ["Weight cannot be negative (-10)."]
+
+
+def test_cap_must_be_above_floor():
+    rules = [rule("spend_12m", "quantitative", 60, floor=500, cap=100), rule("tenure_years", "qualitative", 40)]
+    assert validate_profile_rules(rules) == {"rules[0].cap": ["The cap (100) must be above the floor (500)."]}
+
+
+def test_linear_needs_floor_and_cap():
+    rules = [rule("spend_12m", "quantitative", 60, floor=None, cap=""), rule("tenure_years", "qualitative", 40)]
+    errors = validate_profile_rules(rules)
+    assert set(errors) == {"rules[0].floor", "rules[0].cap"}
+
+
+def test_bands_must_ascend_and_shares_stay_within_one():
+    bands_rule = rule("orders_12m", "quantitative", 60, normalisation="bands", bands=[[5, 0.5], [3, 1.5]])
+    errors = validate_profile_rules([bands_rule, rule("tenure_years", "qualitative", 40)])
+    assert errors["rules[0].bands"] == [
+        "Band 2: the share of the weight must be between 0 and 1; it is 1.5.",
+        "Band thresholds must be in ascending order: 3 comes after 5.",
+    ]
+
+
+def test_bands_normalisation_needs_bands():
+    bands_rule = rule("orders_12m", "quantitative", 60, normalisation="bands", bands=[])
+    errors = validate_profile_rules([bands_rule, rule("tenure_years", "qualitative", 40)])
+    assert "rules[0].bands" in errors
+
+
+def test_unknown_metric_and_choices_are_named():
+    bad = rule("shoe_size", "quantitative", 60, direction="sideways")
+    errors = validate_profile_rules([bad, rule("tenure_years", "qualitative", 40)])
+    assert errors["rules[0].metric"][0].startswith("Unknown metric 'shoe_size'")
+    assert "rules[0].direction" in errors
+
+
+def test_a_metric_is_used_once_per_profile():
+    rules = [rule("spend_12m", "quantitative", 60), rule("spend_12m", "qualitative", 40)]
+    assert "rules[1].metric" in validate_profile_rules(rules)
+
+
+def test_non_numbers_are_refused_by_field():
+    rules = [rule("spend_12m", "quantitative", "lots"), rule("tenure_years", "qualitative", 40, missing_value="x")]
+    errors = validate_profile_rules(rules)
+    assert errors["rules[0].weight"] == ["Weight must be a number of points."]
+    assert errors["rules[1].missing_value"] == ["'x' is not a number."]
+
+
+def test_empty_rule_set_and_non_list_are_refused():
+    assert "rules" in validate_profile_rules([])
+    assert validate_profile_rules("spend") == {"rules": ["Rules must be a list."]}
+
+
+def tiers(*scores):
+    return [TierSpec(code=f"t{rank}", rank=rank, min_score=score) for rank, score in enumerate(scores, start=1)]
+
+
+def test_strictly_descending_thresholds_are_valid():
+    assert validate_tier_thresholds(tiers(90, 75, 60, 45, 0)) == {}
+
+
+def test_equal_or_rising_thresholds_are_refused():
+    errors = validate_tier_thresholds(tiers(90, 75, 75, 45, 0))
+    assert errors["min_score"] == ["Thresholds must fall strictly from tier to tier: t3 (75) must be below t2 (75)."]
+    assert "t3.min_score" in errors
+
+
+def test_thresholds_outside_0_to_100_are_refused():
+    errors = validate_tier_thresholds(
+        [{"code": "vip", "rank": 1, "min_score": Decimal("101")}, {"code": "x", "rank": 2, "min_score": "a"}]
+    )
+    assert set(errors) == {"vip.min_score", "x.min_score"}
