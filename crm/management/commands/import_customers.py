@@ -1,0 +1,55 @@
+"""manage.py import_customers FILE [--skip-invalid] [--encoding gbk] [--user NAME]"""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from crm.exceptions import DomainError
+from crm.imports import RowError, customers_import
+
+
+class Command(BaseCommand):
+    help = "Create customers from a CSV (UTF-8 or GBK) or XLSX file. A file with any bad row is rejected whole."
+    import_function = staticmethod(customers_import)
+    noun = "customers"
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="CSV or XLSX file; the first row names the columns.")
+        parser.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="Import the good rows and report the bad ones, instead of rejecting the whole file.",
+        )
+        parser.add_argument("--encoding", help="CSV text encoding (default: try UTF-8, then GBK/GB18030).")
+        parser.add_argument("--user", help="Import as this user: only customers they may see are touched.")
+
+    def handle(self, *args, file, skip_invalid, encoding, user, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"file: {file} does not exist")
+        importer = None
+        if user:
+            importer = get_user_model().objects.filter(username=user, is_active=True).first()
+            if importer is None:
+                raise CommandError(f"user: no active user {user!r}")
+        try:
+            report = self.import_function(
+                data=path.read_bytes(), filename=path.name, user=importer, skip_invalid=skip_invalid, encoding=encoding
+            )
+        except DomainError as exc:
+            for name, problems in exc.fields.items():
+                for problem in problems:
+                    if isinstance(problem, dict):
+                        self.stderr.write(str(RowError(**problem)))
+                    else:
+                        self.stderr.write(f"{name}: {problem}")
+            raise CommandError(exc.message) from None
+        for error in report.errors:
+            self.stderr.write(str(error))
+        summary = f"{self.noun}: {report.created} created"
+        if report.duplicates:
+            summary += f", {report.duplicates} already stored"
+        if report.skipped:
+            summary += f", {report.skipped} bad row(s) skipped"
+        self.stdout.write(self.style.SUCCESS(summary) if not report.skipped else self.style.WARNING(summary))

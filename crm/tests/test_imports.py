@@ -1,0 +1,228 @@
+"""Customer and order imports: every bad row reported, all-or-nothing by default, UTF-8 and GBK."""
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.db import connection
+from openpyxl import Workbook
+
+from crm.exceptions import DomainError
+from crm.imports import customers_import, orders_import
+from crm.models import Customer, Order
+from crm.tests.factories import CustomerFactory, OrderFactory
+
+pytestmark = [pytest.mark.django_db]
+
+CUSTOMERS_CSV = (
+    "name,industry,customer_type,region,account_manager,cooperation_since,tax_id\n"
+    "华东精密制造有限公司,MFG,b2b,华东,manager,2021-03-01,91310000MA1FL0000X\n"
+    "Lin Wei,EDU,B2C,华南,,2024-07-15,\n"
+)
+
+
+def _xlsx(rows: list[list]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@time_machine.travel(datetime.datetime(2026, 6, 1, 9, tzinfo=datetime.UTC), tick=False)
+def test_customers_csv_creates_customers_with_codes_and_encrypted_ids(manager):
+    report = customers_import(data=CUSTOMERS_CSV.encode(), filename="customers.csv")
+
+    assert report.created == 2 and not report.errors
+    made = Customer.objects.get(name="华东精密制造有限公司")
+    assert made.code.startswith("MFG2026") and made.account_manager == manager
+    assert made.tax_id == "91310000MA1FL0000X"
+    assert Customer.objects.get(name="Lin Wei").customer_type == "b2c"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tax_id FROM crm_customer WHERE id = %s", [made.pk])
+        assert "91310000MA1FL0000X" not in cursor.fetchone()[0]
+
+
+def test_gbk_csv_with_chinese_headers_is_read(manager):
+    text = "客户名称,行业代码,客户类型,地区,客户经理\n深圳新能源科技,NEV,b2b,华南,manager\n"
+
+    report = customers_import(data=text.encode("gbk"), filename="导出.csv")
+
+    assert report.created == 1
+    assert Customer.objects.get(name="深圳新能源科技").region == "华南"
+
+
+def test_utf8_with_bom_from_excel_is_read():
+    report = customers_import(data=CUSTOMERS_CSV.replace(",manager,", ",,").encode("utf-8-sig"), filename="c.csv")
+
+    assert report.created == 2
+
+
+def test_bad_rows_reject_the_whole_file_with_line_column_and_reason(manager):
+    text = (
+        "name,industry,customer_type,potential_rating,contact_email\n"
+        "Good Co,MFG,b2b,5,a@example.com\n"
+        ",XXX,b2b,5,\n"
+        "Bad Rating,MFG,b2b,eleven,not-an-email\n"
+        "Bad Type,MFG,b2x,,\n"
+    )
+
+    with pytest.raises(DomainError) as caught:
+        customers_import(data=text.encode(), filename="c.csv")
+
+    errors = {(e["line"], e["column"]) for e in caught.value.fields["rows"]}
+    assert {(3, "name"), (3, "industry"), (4, "potential_rating"), (4, "contact_email"), (5, "customer_type")} <= errors
+    assert all(e["message"] for e in caught.value.fields["rows"])
+    assert not Customer.objects.exists()
+
+
+def test_skip_invalid_imports_only_the_good_rows_and_reports_the_rest():
+    text = "name,industry,customer_type\nGood Co,MFG,b2b\nBad Co,XXX,b2b\nAlso Good,EDU,b2c\n"
+
+    report = customers_import(data=text.encode(), filename="c.csv", skip_invalid=True)
+
+    assert report.created == 2 and report.skipped == 1
+    assert [(e.line, e.column) for e in report.errors] == [(3, "industry")]
+    assert set(Customer.objects.values_list("name", flat=True)) == {"Good Co", "Also Good"}
+
+
+def test_unknown_and_missing_columns_are_named():
+    with pytest.raises(DomainError) as caught:
+        customers_import(data=b"name,colour\nX,red\n", filename="c.csv")
+
+    problems = " ".join(caught.value.fields["columns"])
+    assert "colour" in problems and "industry" in problems and "customer_type" in problems
+
+
+@pytest.mark.parametrize(
+    "data, filename",
+    [(b"", "c.csv"), (b"\xff\xfe\x00\x00garbage\x00", "c.csv"), (b"PK\x03\x04broken", "c.xlsx")],
+)
+def test_unreadable_files_get_a_clear_error_naming_the_file(data, filename):
+    with pytest.raises(DomainError) as caught:
+        customers_import(data=data, filename=filename)
+
+    assert caught.value.fields["file"]
+
+
+def test_account_manager_cannot_import_customers_for_someone_else(manager, outsider):
+    text = "name,industry,customer_type,account_manager\nMine,MFG,b2b,\nTheirs,MFG,b2b,manager\n"
+
+    with pytest.raises(DomainError) as caught:
+        customers_import(data=text.encode(), filename="c.csv", user=outsider)
+
+    assert [(e["line"], e["column"]) for e in caught.value.fields["rows"]] == [(3, "account_manager")]
+
+
+def test_orders_xlsx_is_stored_once_even_when_imported_twice(customer):
+    data = _xlsx(
+        [
+            ["customer", "amount", "ordered_at", "source", "external_ref"],
+            [customer.code, 1234.56, datetime.datetime(2026, 5, 2), "erp", "SO-1"],
+            [customer.code, 99, "2026-05-03", "erp", "SO-2"],
+        ]
+    )
+
+    first = orders_import(data=data, filename="orders.xlsx")
+    second = orders_import(data=data, filename="orders.xlsx")
+
+    assert (first.created, second.created, second.duplicates) == (2, 0, 2)
+    assert Order.objects.get(external_ref="SO-1").amount == Decimal("1234.56")
+
+
+def test_bad_order_rows_name_line_and_column_and_store_nothing(customer):
+    OrderFactory(customer=customer, source="erp", external_ref="OLD")
+    text = (
+        "客户编号,金额,下单日期,来源系统,外部单号\n"
+        f"{customer.code},100,2026-05-01,erp,A1\n"
+        f"{customer.code},-5,2026-05-01,erp,A2\n"
+        f"NOPE,100,2026-13-01,erp,A3\n"
+        f"{customer.code},100,2026-05-01,erp,A1\n"
+    )
+
+    with pytest.raises(DomainError) as caught:
+        orders_import(data=text.encode("gbk"), filename="orders.csv")
+
+    errors = {(e["line"], e["column"]) for e in caught.value.fields["rows"]}
+    assert errors == {(3, "金额"), (4, "客户编号"), (4, "下单日期"), (5, "外部单号")}
+    assert Order.objects.count() == 1
+
+
+def test_orders_for_customers_the_user_may_not_see_are_refused_as_unknown(customer, outsider):
+    text = f"customer,amount,ordered_at,source,external_ref\n{customer.code},100,2026-05-01,erp,X1\n"
+
+    with pytest.raises(DomainError) as caught:
+        orders_import(data=text.encode(), filename="o.csv", user=outsider)
+
+    assert caught.value.fields["rows"][0]["column"] == "customer"
+    assert "Unknown customer" in caught.value.fields["rows"][0]["message"] or caught.value.fields["rows"][0]["message"]
+    assert not Order.objects.exists()
+
+
+def test_a_row_with_extra_cells_is_reported_and_skippable(customer):
+    text = (
+        "customer,amount,ordered_at,source,external_ref\n"
+        f"{customer.code},100,2026-05-01,erp,E1\n"
+        f"{customer.code},100,2026-05-01,erp,E2,surprise\n"
+    )
+
+    with pytest.raises(DomainError):
+        orders_import(data=text.encode(), filename="o.csv")
+    assert not Order.objects.exists()
+
+    report = orders_import(data=text.encode(), filename="o.csv", skip_invalid=True)
+    assert report.created == 1 and [e.line for e in report.errors] == [3]
+
+
+def test_ten_thousand_order_rows_import_in_a_bounded_number_of_queries(django_assert_max_num_queries):
+    customers = CustomerFactory.create_batch(20)
+    lines = ["customer,amount,ordered_at,source,external_ref"]
+    lines += [f"{customers[i % 20].code},{i + 1}.50,2026-05-01,erp,B{i}" for i in range(10_000)]
+
+    with django_assert_max_num_queries(120):  # batches of rows, never a query per row
+        report = orders_import(data="\n".join(lines).encode(), filename="big.csv")
+
+    assert report.created == 10_000
+
+
+def test_command_rejects_bad_file_with_a_line_per_error(tmp_path, capsys):
+    path = tmp_path / "c.csv"
+    path.write_bytes("name,industry,customer_type\nOK,MFG,b2b\nBad,XXX,b2b\n".encode("gbk"))
+
+    with pytest.raises(CommandError):
+        call_command("import_customers", str(path))
+
+    assert "line 3, column industry" in capsys.readouterr().err
+    assert not Customer.objects.exists()
+
+
+def test_command_skip_invalid_imports_the_good_rows(tmp_path, capsys):
+    path = tmp_path / "c.csv"
+    path.write_text("name,industry,customer_type\nOK,MFG,b2b\nBad,XXX,b2b\n", encoding="utf-8")
+
+    call_command("import_customers", str(path), "--skip-invalid")
+
+    out = capsys.readouterr()
+    assert "1 created" in out.out and "line 3" in out.err
+    assert Customer.objects.filter(name="OK").exists()
+
+
+def test_orders_command_reports_duplicates(tmp_path, capsys, customer):
+    path = tmp_path / "o.csv"
+    path.write_text(f"customer,amount,ordered_at,source,external_ref\n{customer.code},10,2026-05-01,erp,C1\n")
+
+    call_command("import_orders", str(path))
+    call_command("import_orders", str(path))
+
+    assert "1 already stored" in capsys.readouterr().out
+    assert Order.objects.count() == 1
+
+
+def test_command_names_a_missing_file():
+    with pytest.raises(CommandError, match="file"):
+        call_command("import_orders", "/nonexistent/orders.csv")
