@@ -8,6 +8,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from crm import crypto
+from crm.admin_imports import ImportAdminMixin
+from crm.imports import customers_import, orders_import
 from crm.models import Customer, Industry, Interaction, Order, SatisfactionSurvey
 from crm.selectors import customers_visible_to, user_sees_all_customers, user_sees_sensitive_fields
 from crm.services import (
@@ -106,7 +108,8 @@ class CustomerAdminForm(forms.ModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ImportAdminMixin, admin.ModelAdmin):
+    import_function = staticmethod(customers_import)
     form = CustomerAdminForm
     list_display = [
         "code", "name", "industry", "customer_type", "tier_badge", "score", "spend_12m", "account_manager", "status",
@@ -212,7 +215,8 @@ class _CustomerScopedAdmin(admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(_CustomerScopedAdmin):
+class OrderAdmin(ImportAdminMixin, _CustomerScopedAdmin):
+    import_function = staticmethod(orders_import)
     list_display = ["external_ref", "source", "customer_link", "amount", "ordered_at", "created_at"]
     list_filter = ["source", "customer__industry", "customer__tier", "customer__account_manager", "ordered_at"]
     list_select_related = ["customer"]

@@ -216,3 +216,11 @@ def test_add_survey_and_interaction_in_admin(admin_client, admin_user, customer)
         "customer": customer.pk, "kind": "complaint", "occurred_at": "2026-03-01", "note": "late",
     }).status_code == 302
     assert Interaction.objects.get().recorded_by == admin_user
+
+
+@pytest.mark.parametrize("model", ["customer", "order"])
+def test_import_page_is_wired(admin_client, model):
+    changelist = admin_client.get(reverse(f"admin:crm_{model}_changelist")).content.decode()
+    url = reverse(f"admin:crm_{model}_import")
+    assert url in changelist
+    assert admin_client.get(url).status_code == 200
