@@ -34,7 +34,11 @@ class TierRun(models.Model):
     dry_run = models.BooleanField(_("dry run"), default=False)
     forced = models.BooleanField(_("forced"), default=False)
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("started by"),
     )
     total = models.PositiveIntegerField(_("customers"), default=0)
@@ -55,7 +59,8 @@ class TierRun(models.Model):
         constraints = [
             # At most one run of a scope may be pending or running at any moment.
             models.UniqueConstraint(
-                fields=["scope"], condition=Q(status__in=["pending", "running"], dry_run=False),
+                fields=["scope"],
+                condition=Q(status__in=["pending", "running"], dry_run=False),
                 name="one_active_run_per_scope",
                 violation_error_message=_("Another tier run is already in progress."),
             ),
@@ -87,6 +92,11 @@ class TierRunChunk(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # What the chunk found, summed by the run's closing step (dry runs report from these too).
+    tier_counts = models.JSONField(default=dict, blank=True)
+    tier_counts_before = models.JSONField(default=dict, blank=True)
+    upgrades = models.PositiveIntegerField(default=0)
+    downgrades = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["run", "index"]
@@ -109,6 +119,8 @@ class TierAssignment(models.Model):
     metrics = models.JSONField(default=dict)
     points = models.JSONField(default=dict)
     overridden = models.BooleanField(default=False)
+    runs_below_threshold = models.PositiveSmallIntegerField(default=0)
+    flags = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -209,14 +221,20 @@ class TieringSettings(models.Model):
     """Singleton of the tiering knobs an administrator may change (row pk=1, seeded by migration)."""
 
     grace_runs = models.PositiveSmallIntegerField(
-        _("downgrade after N runs below threshold"), default=1,
+        _("downgrade after N runs below threshold"),
+        default=1,
     )
     grace_buffer = models.DecimalField(
-        _("downgrade buffer (points)"), max_digits=5, decimal_places=2, default=Decimal("0"),
+        _("downgrade buffer (points)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
         help_text=_("Only downgrade when the score is below the threshold by more than this."),
     )
     warning_days_before = models.PositiveSmallIntegerField(_("downgrade warning days before run"), default=14)
-    spend_up_percent = models.DecimalField(_("flag: spend up by (%)"), max_digits=6, decimal_places=2, default=Decimal("30"))
+    spend_up_percent = models.DecimalField(
+        _("flag: spend up by (%)"), max_digits=6, decimal_places=2, default=Decimal("30")
+    )
     spend_down_percent = models.DecimalField(
         _("flag: spend down by (%)"), max_digits=6, decimal_places=2, default=Decimal("50")
     )
@@ -224,6 +242,21 @@ class TieringSettings(models.Model):
     complaints_window_days = models.PositiveSmallIntegerField(_("flag: complaints window (days)"), default=90)
     no_order_months = models.PositiveSmallIntegerField(_("flag: months without an order"), default=6)
     chunk_size = models.PositiveIntegerField(_("customers per run chunk"), default=20000)
+    lifecycle_new_months = models.PositiveSmallIntegerField(_("lifecycle: new for the first N months"), default=6)
+    lifecycle_mature_months = models.PositiveSmallIntegerField(_("lifecycle: mature after N months"), default=24)
+    lifecycle_silent_months = models.PositiveSmallIntegerField(
+        _("lifecycle: silent after N months without interaction"), default=6
+    )
+    lifecycle_lost_months = models.PositiveSmallIntegerField(
+        _("lifecycle: lost after N months without an order"), default=3
+    )
+    last_sweep_at = models.DateTimeField(
+        _("last re-evaluation sweep"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Orders, surveys and interactions received after this are re-evaluated by the next sweep."),
+    )
     history = HistoricalRecords()
 
     class Meta:

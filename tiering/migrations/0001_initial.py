@@ -8,245 +8,552 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('crm', '0001_initial'),
-        ('scoring', '0001_initial'),
+        ("crm", "0001_initial"),
+        ("scoring", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TieringSettings',
+            name="TieringSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('grace_runs', models.PositiveSmallIntegerField(default=1, verbose_name='downgrade after N runs below threshold')),
-                ('grace_buffer', models.DecimalField(decimal_places=2, default=Decimal('0'), help_text='Only downgrade when the score is below the threshold by more than this.', max_digits=5, verbose_name='downgrade buffer (points)')),
-                ('warning_days_before', models.PositiveSmallIntegerField(default=14, verbose_name='downgrade warning days before run')),
-                ('spend_up_percent', models.DecimalField(decimal_places=2, default=Decimal('30'), max_digits=6, verbose_name='flag: spend up by (%)')),
-                ('spend_down_percent', models.DecimalField(decimal_places=2, default=Decimal('50'), max_digits=6, verbose_name='flag: spend down by (%)')),
-                ('complaints_threshold', models.PositiveSmallIntegerField(default=3, verbose_name='flag: complaints')),
-                ('complaints_window_days', models.PositiveSmallIntegerField(default=90, verbose_name='flag: complaints window (days)')),
-                ('no_order_months', models.PositiveSmallIntegerField(default=6, verbose_name='flag: months without an order')),
-                ('chunk_size', models.PositiveIntegerField(default=20000, verbose_name='customers per run chunk')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "grace_runs",
+                    models.PositiveSmallIntegerField(default=1, verbose_name="downgrade after N runs below threshold"),
+                ),
+                (
+                    "grace_buffer",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0"),
+                        help_text="Only downgrade when the score is below the threshold by more than this.",
+                        max_digits=5,
+                        verbose_name="downgrade buffer (points)",
+                    ),
+                ),
+                (
+                    "warning_days_before",
+                    models.PositiveSmallIntegerField(default=14, verbose_name="downgrade warning days before run"),
+                ),
+                (
+                    "spend_up_percent",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("30"), max_digits=6, verbose_name="flag: spend up by (%)"
+                    ),
+                ),
+                (
+                    "spend_down_percent",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("50"), max_digits=6, verbose_name="flag: spend down by (%)"
+                    ),
+                ),
+                ("complaints_threshold", models.PositiveSmallIntegerField(default=3, verbose_name="flag: complaints")),
+                (
+                    "complaints_window_days",
+                    models.PositiveSmallIntegerField(default=90, verbose_name="flag: complaints window (days)"),
+                ),
+                (
+                    "no_order_months",
+                    models.PositiveSmallIntegerField(default=6, verbose_name="flag: months without an order"),
+                ),
+                ("chunk_size", models.PositiveIntegerField(default=20000, verbose_name="customers per run chunk")),
             ],
             options={
-                'verbose_name': 'tiering settings',
-                'verbose_name_plural': 'tiering settings',
+                "verbose_name": "tiering settings",
+                "verbose_name_plural": "tiering settings",
             },
         ),
         migrations.CreateModel(
-            name='HistoricalTieringSettings',
+            name="HistoricalTieringSettings",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('grace_runs', models.PositiveSmallIntegerField(default=1, verbose_name='downgrade after N runs below threshold')),
-                ('grace_buffer', models.DecimalField(decimal_places=2, default=Decimal('0'), help_text='Only downgrade when the score is below the threshold by more than this.', max_digits=5, verbose_name='downgrade buffer (points)')),
-                ('warning_days_before', models.PositiveSmallIntegerField(default=14, verbose_name='downgrade warning days before run')),
-                ('spend_up_percent', models.DecimalField(decimal_places=2, default=Decimal('30'), max_digits=6, verbose_name='flag: spend up by (%)')),
-                ('spend_down_percent', models.DecimalField(decimal_places=2, default=Decimal('50'), max_digits=6, verbose_name='flag: spend down by (%)')),
-                ('complaints_threshold', models.PositiveSmallIntegerField(default=3, verbose_name='flag: complaints')),
-                ('complaints_window_days', models.PositiveSmallIntegerField(default=90, verbose_name='flag: complaints window (days)')),
-                ('no_order_months', models.PositiveSmallIntegerField(default=6, verbose_name='flag: months without an order')),
-                ('chunk_size', models.PositiveIntegerField(default=20000, verbose_name='customers per run chunk')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "grace_runs",
+                    models.PositiveSmallIntegerField(default=1, verbose_name="downgrade after N runs below threshold"),
+                ),
+                (
+                    "grace_buffer",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0"),
+                        help_text="Only downgrade when the score is below the threshold by more than this.",
+                        max_digits=5,
+                        verbose_name="downgrade buffer (points)",
+                    ),
+                ),
+                (
+                    "warning_days_before",
+                    models.PositiveSmallIntegerField(default=14, verbose_name="downgrade warning days before run"),
+                ),
+                (
+                    "spend_up_percent",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("30"), max_digits=6, verbose_name="flag: spend up by (%)"
+                    ),
+                ),
+                (
+                    "spend_down_percent",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("50"), max_digits=6, verbose_name="flag: spend down by (%)"
+                    ),
+                ),
+                ("complaints_threshold", models.PositiveSmallIntegerField(default=3, verbose_name="flag: complaints")),
+                (
+                    "complaints_window_days",
+                    models.PositiveSmallIntegerField(default=90, verbose_name="flag: complaints window (days)"),
+                ),
+                (
+                    "no_order_months",
+                    models.PositiveSmallIntegerField(default=6, verbose_name="flag: months without an order"),
+                ),
+                ("chunk_size", models.PositiveIntegerField(default=20000, verbose_name="customers per run chunk")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical tiering settings',
-                'verbose_name_plural': 'historical tiering settings',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical tiering settings",
+                "verbose_name_plural": "historical tiering settings",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalTierOverride',
+            name="HistoricalTierOverride",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('expires_on', models.DateField(blank=True, null=True, verbose_name='expires on')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='set at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='set by')),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='crm.customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('tier', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='scoring.tier', verbose_name='tier')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("reason", models.TextField(verbose_name="reason")),
+                ("expires_on", models.DateField(blank=True, null=True, verbose_name="expires on")),
+                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="set at")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="set by",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="crm.customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tier",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="scoring.tier",
+                        verbose_name="tier",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical tier override',
-                'verbose_name_plural': 'historical tier overrides',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical tier override",
+                "verbose_name_plural": "historical tier overrides",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='TierOverride',
+            name="TierOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('expires_on', models.DateField(blank=True, null=True, verbose_name='expires on')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='set at')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='set by')),
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='tier_override', to='crm.customer')),
-                ('tier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='scoring.tier', verbose_name='tier')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reason", models.TextField(verbose_name="reason")),
+                ("expires_on", models.DateField(blank=True, null=True, verbose_name="expires on")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="set at")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="set by",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="tier_override", to="crm.customer"
+                    ),
+                ),
+                (
+                    "tier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="scoring.tier",
+                        verbose_name="tier",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tier override',
-                'verbose_name_plural': 'tier overrides',
+                "verbose_name": "tier override",
+                "verbose_name_plural": "tier overrides",
             },
         ),
         migrations.CreateModel(
-            name='TierRun',
+            name="TierRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(help_text='e.g. 2026-Q4 or 2026-11', max_length=16, verbose_name='period')),
-                ('as_of', models.DateField(verbose_name='as of')),
-                ('scope', models.CharField(choices=[('all', 'All customers'), ('vip_at_risk', 'VIP and at-risk customers')], default='all', max_length=12, verbose_name='scope')),
-                ('trigger', models.CharField(choices=[('schedule', 'Schedule'), ('manual', 'Manual'), ('api', 'API'), ('event', 'Event')], default='manual', max_length=10, verbose_name='trigger')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='pending', max_length=10, verbose_name='status')),
-                ('dry_run', models.BooleanField(default=False, verbose_name='dry run')),
-                ('forced', models.BooleanField(default=False, verbose_name='forced')),
-                ('total', models.PositiveIntegerField(default=0, verbose_name='customers')),
-                ('done', models.PositiveIntegerField(default=0, verbose_name='customers done')),
-                ('tier_counts', models.JSONField(blank=True, default=dict, verbose_name='customers per tier')),
-                ('tier_counts_before', models.JSONField(blank=True, default=dict, verbose_name='customers per tier before')),
-                ('upgrades', models.PositiveIntegerField(default=0, verbose_name='upgrades')),
-                ('downgrades', models.PositiveIntegerField(default=0, verbose_name='downgrades')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('started_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='started by')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("period", models.CharField(help_text="e.g. 2026-Q4 or 2026-11", max_length=16, verbose_name="period")),
+                ("as_of", models.DateField(verbose_name="as of")),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[("all", "All customers"), ("vip_at_risk", "VIP and at-risk customers")],
+                        default="all",
+                        max_length=12,
+                        verbose_name="scope",
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[("schedule", "Schedule"), ("manual", "Manual"), ("api", "API"), ("event", "Event")],
+                        default="manual",
+                        max_length=10,
+                        verbose_name="trigger",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("dry_run", models.BooleanField(default=False, verbose_name="dry run")),
+                ("forced", models.BooleanField(default=False, verbose_name="forced")),
+                ("total", models.PositiveIntegerField(default=0, verbose_name="customers")),
+                ("done", models.PositiveIntegerField(default=0, verbose_name="customers done")),
+                ("tier_counts", models.JSONField(blank=True, default=dict, verbose_name="customers per tier")),
+                (
+                    "tier_counts_before",
+                    models.JSONField(blank=True, default=dict, verbose_name="customers per tier before"),
+                ),
+                ("upgrades", models.PositiveIntegerField(default=0, verbose_name="upgrades")),
+                ("downgrades", models.PositiveIntegerField(default=0, verbose_name="downgrades")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished")),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="started by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tier run',
-                'verbose_name_plural': 'tier runs',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "tier run",
+                "verbose_name_plural": "tier runs",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='TierChange',
+            name="TierChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('direction', models.CharField(choices=[('upgrade', 'Upgrade'), ('downgrade', 'Downgrade')], max_length=9)),
-                ('score_before', models.DecimalField(decimal_places=2, max_digits=5, null=True)),
-                ('score', models.DecimalField(decimal_places=2, max_digits=5)),
-                ('reasons', models.JSONField(default=list, help_text='Rules that moved the score most.')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tier_changes', to='crm.customer')),
-                ('from_tier', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='scoring.tier')),
-                ('to_tier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='scoring.tier')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='changes', to='tiering.tierrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "direction",
+                    models.CharField(choices=[("upgrade", "Upgrade"), ("downgrade", "Downgrade")], max_length=9),
+                ),
+                ("score_before", models.DecimalField(decimal_places=2, max_digits=5, null=True)),
+                ("score", models.DecimalField(decimal_places=2, max_digits=5)),
+                ("reasons", models.JSONField(default=list, help_text="Rules that moved the score most.")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="tier_changes", to="crm.customer"
+                    ),
+                ),
+                (
+                    "from_tier",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="scoring.tier"
+                    ),
+                ),
+                (
+                    "to_tier",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="scoring.tier"),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="changes",
+                        to="tiering.tierrun",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tier change',
-                'verbose_name_plural': 'tier changes',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "tier change",
+                "verbose_name_plural": "tier changes",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='TierAssignment',
+            name="TierAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.DecimalField(decimal_places=2, max_digits=5)),
-                ('previous_score', models.DecimalField(decimal_places=2, max_digits=5, null=True)),
-                ('profile_version', models.PositiveIntegerField()),
-                ('lifecycle', models.CharField(blank=True, max_length=12)),
-                ('metrics', models.JSONField(default=dict)),
-                ('points', models.JSONField(default=dict)),
-                ('overridden', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('computed_tier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='scoring.tier')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tier_assignments', to='crm.customer')),
-                ('previous_tier', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='scoring.tier')),
-                ('profile', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='scoring.scoringprofile')),
-                ('tier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='scoring.tier')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='tiering.tierrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("score", models.DecimalField(decimal_places=2, max_digits=5)),
+                ("previous_score", models.DecimalField(decimal_places=2, max_digits=5, null=True)),
+                ("profile_version", models.PositiveIntegerField()),
+                ("lifecycle", models.CharField(blank=True, max_length=12)),
+                ("metrics", models.JSONField(default=dict)),
+                ("points", models.JSONField(default=dict)),
+                ("overridden", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "computed_tier",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="scoring.tier"),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="tier_assignments", to="crm.customer"
+                    ),
+                ),
+                (
+                    "previous_tier",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="scoring.tier"
+                    ),
+                ),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="scoring.scoringprofile"
+                    ),
+                ),
+                (
+                    "tier",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="scoring.tier"),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="assignments", to="tiering.tierrun"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tier assignment',
-                'verbose_name_plural': 'tier assignments',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "tier assignment",
+                "verbose_name_plural": "tier assignments",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Notice',
+            name="Notice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('upgrade', 'Upgrade'), ('downgrade', 'Downgrade'), ('downgrade_warning', 'Downgrade warning'), ('early_warning', 'Early warning')], max_length=20, verbose_name='kind')),
-                ('dedupe_key', models.CharField(blank=True, max_length=100)),
-                ('payload', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True, verbose_name='acknowledged')),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='crm.customer')),
-                ('recipient', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='tier_notices', to=settings.AUTH_USER_MODEL)),
-                ('change', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notice', to='tiering.tierchange')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='notices', to='tiering.tierrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("upgrade", "Upgrade"),
+                            ("downgrade", "Downgrade"),
+                            ("downgrade_warning", "Downgrade warning"),
+                            ("early_warning", "Early warning"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("dedupe_key", models.CharField(blank=True, max_length=100)),
+                ("payload", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True, verbose_name="acknowledged")),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="notices", to="crm.customer"
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tier_notices",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "change",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notice",
+                        to="tiering.tierchange",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="notices",
+                        to="tiering.tierrun",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notice',
-                'verbose_name_plural': 'notices',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "notice",
+                "verbose_name_plural": "notices",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='TierRunChunk',
+            name="TierRunChunk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveIntegerField()),
-                ('first_customer_id', models.BigIntegerField()),
-                ('last_customer_id', models.BigIntegerField()),
-                ('size', models.PositiveIntegerField(default=0)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=8)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='tiering.tierrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("index", models.PositiveIntegerField()),
+                ("first_customer_id", models.BigIntegerField()),
+                ("last_customer_id", models.BigIntegerField()),
+                ("size", models.PositiveIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("done", "Done"), ("failed", "Failed")],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="chunks", to="tiering.tierrun"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'index'],
+                "ordering": ["run", "index"],
             },
         ),
         migrations.AddIndex(
-            model_name='tierrun',
-            index=models.Index(fields=['period', 'status'], name='tierrun_period_status'),
+            model_name="tierrun",
+            index=models.Index(fields=["period", "status"], name="tierrun_period_status"),
         ),
         migrations.AddConstraint(
-            model_name='tierrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('dry_run', False), ('status__in', ['pending', 'running'])), fields=('scope',), name='one_active_run_per_scope', violation_error_message='Another tier run is already in progress.'),
+            model_name="tierrun",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("dry_run", False), ("status__in", ["pending", "running"])),
+                fields=("scope",),
+                name="one_active_run_per_scope",
+                violation_error_message="Another tier run is already in progress.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tierchange',
-            constraint=models.UniqueConstraint(condition=models.Q(('run__isnull', False)), fields=('run', 'customer'), name='tierchange_run_customer_unique'),
+            model_name="tierchange",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("run__isnull", False)),
+                fields=("run", "customer"),
+                name="tierchange_run_customer_unique",
+            ),
         ),
         migrations.AddIndex(
-            model_name='tierassignment',
-            index=models.Index(fields=['customer', '-created_at'], name='assignment_customer_time'),
+            model_name="tierassignment",
+            index=models.Index(fields=["customer", "-created_at"], name="assignment_customer_time"),
         ),
         migrations.AddConstraint(
-            model_name='tierassignment',
-            constraint=models.UniqueConstraint(fields=('run', 'customer'), name='assignment_run_customer_unique'),
+            model_name="tierassignment",
+            constraint=models.UniqueConstraint(fields=("run", "customer"), name="assignment_run_customer_unique"),
         ),
         migrations.AddIndex(
-            model_name='notice',
-            index=models.Index(fields=['recipient', 'acknowledged_at', '-created_at'], name='notice_recipient_open'),
+            model_name="notice",
+            index=models.Index(fields=["recipient", "acknowledged_at", "-created_at"], name="notice_recipient_open"),
         ),
         migrations.AddConstraint(
-            model_name='notice',
-            constraint=models.UniqueConstraint(condition=models.Q(('dedupe_key', ''), _negated=True), fields=('customer', 'kind', 'dedupe_key'), name='notice_dedupe_unique'),
+            model_name="notice",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("dedupe_key", ""), _negated=True),
+                fields=("customer", "kind", "dedupe_key"),
+                name="notice_dedupe_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tierrunchunk',
-            constraint=models.UniqueConstraint(fields=('run', 'index'), name='tierrunchunk_unique'),
+            model_name="tierrunchunk",
+            constraint=models.UniqueConstraint(fields=("run", "index"), name="tierrunchunk_unique"),
         ),
     ]

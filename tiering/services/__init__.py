@@ -1,0 +1,42 @@
+"""Tiering writes. Views, the API, tasks, admin and commands all come through here."""
+
+from tiering.services.notices import notices_acknowledge, notices_deliver
+from tiering.services.overrides import override_remove, override_set, overrides_expire, user_may_override
+from tiering.services.reevaluate import (
+    customers_reevaluate,
+    customers_reevaluate_enqueue,
+    customers_reevaluate_sweep,
+)
+from tiering.services.runs import (
+    chunk_failed,
+    chunk_process,
+    period_label,
+    tier_run_close,
+    tier_run_execute,
+    tier_run_pending_chunk_ids,
+    tier_run_resume,
+    tier_run_start,
+)
+from tiering.services.warnings import downgrade_warnings_if_due, downgrade_warnings_send
+
+__all__ = [
+    "chunk_failed",
+    "chunk_process",
+    "customers_reevaluate",
+    "customers_reevaluate_enqueue",
+    "customers_reevaluate_sweep",
+    "downgrade_warnings_if_due",
+    "downgrade_warnings_send",
+    "notices_acknowledge",
+    "notices_deliver",
+    "override_remove",
+    "override_set",
+    "overrides_expire",
+    "period_label",
+    "tier_run_close",
+    "tier_run_execute",
+    "tier_run_pending_chunk_ids",
+    "tier_run_resume",
+    "tier_run_start",
+    "user_may_override",
+]

@@ -1,0 +1,76 @@
+"""Celery tasks: thin wrappers that take ids and dates, call services and own retries."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from celery import chord, shared_task
+
+from crm.exceptions import ConflictError
+from crm.services import local_today
+from tiering import services
+from tiering.models import TierRun
+
+logger = logging.getLogger(__name__)
+
+CHUNK_MAX_RETRIES = 3
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=CHUNK_MAX_RETRIES)
+def tier_run_chunk(self, chunk_id: int) -> int:
+    """Process one chunk; retried with backoff, then marked failed (the run's close reports it)."""
+    try:
+        services.chunk_process(chunk_id)
+    except Exception as exc:
+        if self.request.retries < self.max_retries:
+            raise self.retry(exc=exc, countdown=min(2**self.request.retries, 30)) from exc
+        services.chunk_failed(chunk_id, repr(exc))
+    return chunk_id
+
+
+@shared_task(acks_late=True, max_retries=5, autoretry_for=(Exception,), retry_backoff=True)
+def tier_run_close(run_id: int) -> str:
+    return services.tier_run_close(run_id).status
+
+
+def tier_run_dispatch(run_id: int) -> None:
+    """Send the run's unfinished chunks as a group; the chord's callback closes the run."""
+    chunk_ids = services.tier_run_pending_chunk_ids(run_id)
+    if not chunk_ids:
+        tier_run_close.delay(run_id)
+        return
+    chord(tier_run_chunk.si(chunk_id) for chunk_id in chunk_ids)(tier_run_close.si(run_id))
+
+
+@shared_task(acks_late=True)
+def tier_run_scheduled(scope: str = TierRun.Scope.ALL, as_of: str | None = None) -> int | None:
+    """Beat entry point for the quarterly (everyone) and monthly (VIP and at-risk) runs."""
+    day = datetime.date.fromisoformat(as_of) if as_of else local_today()
+    try:
+        return services.tier_run_start(as_of=day, trigger=TierRun.Trigger.SCHEDULE, scope=scope).pk
+    except ConflictError as exc:
+        logger.warning("scheduled tier run for %s (%s) not started: %s", day, scope, exc.message)
+        return None
+
+
+@shared_task(acks_late=True)
+def downgrade_warnings_send(as_of: str | None = None) -> int:
+    """Daily: on the configured day before a quarterly run, warn managers of coming downgrades."""
+    day = datetime.date.fromisoformat(as_of) if as_of else local_today()
+    return services.downgrade_warnings_if_due(today=day)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3)
+def reevaluate_customers(self, customer_ids: list[int]) -> int:
+    try:
+        return services.customers_reevaluate(customer_ids=customer_ids)
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=10) from exc
+
+
+@shared_task(acks_late=True)
+def reevaluate_sweep() -> int:
+    """Hourly: re-evaluate customers whose data arrived since the last sweep; expire overrides."""
+    services.overrides_expire(today=local_today())
+    return services.customers_reevaluate_sweep()
