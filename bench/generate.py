@@ -198,7 +198,7 @@ def generate(*, customers: int, as_of: datetime.date, seed: int = 42, verbose: b
             ids = np.arange(first_customer + chunk_start, first_customer + chunk_start + size, dtype=np.int64)
             industry_index = rng.integers(0, len(industry_ids), size)
             # Tenure: 0-12 years; 5% prospects with no cooperation date yet.
-            since = as_of_ordinal - (rng.exponential(3.0, size) * 365).astype(np.int64).clip(30, 12 * 365)
+            since = as_of_ordinal - (rng.exponential(6.0, size) * 365).astype(np.int64).clip(30, 12 * 365)
             prospect = rng.random(size) < 0.05
             since_years = np.array([datetime.date.fromordinal(int(o)).year for o in since], dtype=np.int64)
             codes = []
@@ -207,8 +207,8 @@ def generate(*, customers: int, as_of: datetime.date, seed: int = 42, verbose: b
                 sequences[key] = sequences.get(key, 0) + 1
                 codes.append(f"{industry_codes[industry_index[index]]}{key[1]}{sequences[key]:03d}")
             b2c = rng.random(size) < 0.3
-            potential = rng.integers(0, 11, size)
-            potential_null = rng.random(size) < 0.3
+            potential = rng.integers(3, 11, size)
+            potential_null = rng.random(size) < 0.1
             manager_ids = user_ids[(ids - first_customer) % managers]
             writer.write(
                 "crm_customer",
@@ -277,14 +277,16 @@ def generate(*, customers: int, as_of: datetime.date, seed: int = 42, verbose: b
 
             # Orders: per-customer rate from a gamma (mean 20 over 24 months) and a log-normal
             # customer size that gives the long tail of spend (a few customers buy far more).
-            rate = rng.gamma(1.2, 20 / 1.2, size)
+            # Bigger customers also order more often.
+            customer_size = np.exp(rng.normal(0.0, 1.2, size))
+            rate = rng.gamma(2.0, 1 / 2.0, size) * customer_size**0.5
+            rate *= 20 / rate.mean()
             rate[prospect] = 0
             order_counts = rng.poisson(rate)
             total = int(order_counts.sum())
             owner = np.repeat(ids, order_counts)
-            customer_size = np.exp(rng.normal(0.0, 1.3, size))
             amount = np.round(
-                np.exp(rng.normal(np.log(1200.0), 0.8, total)) * np.repeat(customer_size, order_counts), 2
+                np.exp(rng.normal(np.log(4000.0), 0.8, total)) * np.repeat(customer_size, order_counts), 2
             ).clip(0.01, 9e9)
             # Orders only after the customer started, within the 24-month history.
             earliest = np.maximum(np.repeat(since, order_counts), as_of_ordinal - history_days)
@@ -306,11 +308,11 @@ def generate(*, customers: int, as_of: datetime.date, seed: int = 42, verbose: b
             )
             counts.orders += total
 
-            # Surveys: 0-4 per customer, scores leaning to 4.
-            survey_counts = rng.poisson(1.5, size)
+            # Surveys: ~3 per customer over 24 months, scores leaning to 4.
+            survey_counts = rng.poisson(3.0, size)
             survey_counts[prospect] = 0
             total = int(survey_counts.sum())
-            score = np.round(np.clip(rng.normal(3.9, 0.7, total), 1, 5), 2)
+            score = np.round(np.clip(rng.normal(4.2, 0.6, total), 1, 5), 2)
             survey_ids = np.arange(first_survey + counts.surveys, first_survey + counts.surveys + total, dtype=np.int64)
             writer.write(
                 "crm_satisfactionsurvey",
