@@ -1,0 +1,22 @@
+"""Filters only the API needs (the customer filters live in crm/filters.py, shared with the UI)."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from tiering.models import TierChange
+
+
+class TierChangeFilter(django_filters.FilterSet):
+    since = django_filters.IsoDateTimeFilter(
+        field_name="created_at",
+        lookup_expr="gte",
+        label=_("since"),
+        help_text=_("Changes recorded at or after this ISO 8601 timestamp."),
+    )
+    direction = django_filters.ChoiceFilter(choices=TierChange.Direction.choices, label=_("direction"))
+    run = django_filters.NumberFilter(field_name="run_id", min_value=1, max_value=2**62, label=_("tier run id"))
+    customer = django_filters.CharFilter(field_name="customer__code", max_length=20, label=_("customer code"))
+
+    class Meta:
+        model = TierChange
+        fields = []

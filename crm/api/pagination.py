@@ -1,0 +1,64 @@
+"""Cursor pagination: stable pages however many rows arrive while a client pages through."""
+
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+
+
+class StableCursorPagination(CursorPagination):
+    """Orders by the view's `ordering_choices` (public name -> ordering ending in a unique key)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    ordering = ("id",)
+    ordering_param = "ordering"
+
+    def get_ordering(self, request, queryset, view):
+        choices = getattr(view, "ordering_choices", None)
+        if not choices:
+            return tuple(getattr(view, "cursor_ordering", self.ordering))
+        requested = request.query_params.get(self.ordering_param) or view.default_ordering
+        if requested not in choices:
+            raise ValidationError(
+                {self.ordering_param: [_("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}]}
+            )
+        return tuple(choices[requested])
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= self.max_page_size:
+            raise ValidationError(
+                {self.page_size_query_param: [_("Must be between 1 and %(max)d.") % {"max": self.max_page_size}]}
+            )
+        return size
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except Exception as exc:  # NotFound for a garbled cursor: it is the client's input, name the field
+            raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]}) from exc
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        choices = getattr(view, "ordering_choices", None)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        if choices:
+            parameters.append(
+                {
+                    "name": self.ordering_param,
+                    "required": False,
+                    "in": "query",
+                    "description": _("Sort order; a leading - reverses it."),
+                    "schema": {"type": "string", "enum": list(choices), "default": view.default_ordering},
+                }
+            )
+        return parameters

@@ -1,0 +1,240 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Permission
+
+from crm.models import Customer, Order
+from crm.tests.factories import CustomerFactory, OrderFactory, SurveyFactory
+from scoring.models import Tier
+from tiering.models import TierOverride
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/customers/"
+
+
+def test_manager_lists_only_own_customers(manager_api, customer, outsider):
+    CustomerFactory(account_manager=outsider)
+    response = manager_api.get(URL)
+    assert response.status_code == 200
+    assert [row["code"] for row in response.json()["results"]] == [customer.code]
+
+
+def test_integration_token_lists_every_customer(integration_api, customer, outsider):
+    other = CustomerFactory(account_manager=outsider)
+    codes = {row["code"] for row in integration_api.get(URL).json()["results"]}
+    assert codes == {customer.code, other.code}
+
+
+def test_outsider_gets_404_for_another_managers_customer(outsider_api, customer):
+    for path in ("", "score/", "history/"):
+        response = outsider_api.get(f"{URL}{customer.code}/{path}")
+        assert response.status_code == 404, path
+        assert response.json()["error"]["code"] == "not_found"
+    response = outsider_api.patch(f"{URL}{customer.code}/", {"region": "华南"}, format="json")
+    assert response.status_code == 404
+
+
+def test_unknown_code_is_404(admin_api):
+    assert admin_api.get(f"{URL}NOPE2026001/").status_code == 404
+
+
+def test_anonymous_gets_401_with_error_body(client, customer):
+    response = client.get(URL)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_detail_shows_tier_override_and_service_level(admin_api, admin_user, customer):
+    vip = Tier.objects.get(code="vip")
+    Customer.objects.filter(pk=customer.pk).update(
+        tier=vip, score=Decimal("91.50"), lifecycle="mature", flags=["spend_up"]
+    )
+    TierOverride.objects.create(
+        customer=customer,
+        tier=vip,
+        reason="Chairs the trade association",
+        expires_on=datetime.date(2027, 1, 1),
+        created_by=admin_user,
+    )
+    body = admin_api.get(f"{URL}{customer.code}/").json()
+    assert body["tier"] == "vip"
+    assert body["score"] == 91.5
+    assert body["lifecycle"] == "mature"
+    assert body["flags"] == ["spend_up"]
+    assert body["tier_override"]["reason"] == "Chairs the trade association"
+    assert body["tier_override"]["expires"] == "2027-01-01"
+    assert body["service_level"]["first_response_minutes"] == vip.first_response_minutes
+
+
+def test_sensitive_fields_are_masked_without_permission(manager_api, manager, customer):
+    customer.tax_id = "91310000MA1234"
+    customer.save()
+    assert manager_api.get(f"{URL}{customer.code}/").json()["tax_id"] == "**********1234"
+    manager.user_permissions.add(Permission.objects.get(codename="view_sensitive_fields"))
+    from crm.api.tests.conftest import client_for
+
+    assert client_for(manager).get(f"{URL}{customer.code}/").json()["tax_id"] == "91310000MA1234"
+
+
+def test_filters_search_and_tier(admin_api, manager):
+    vip = Tier.objects.get(code="vip")
+    alpha = CustomerFactory(name="Alpha Motors", account_manager=manager, region="华南")
+    beta = CustomerFactory(name="Beta Foods", account_manager=manager)
+    Customer.objects.filter(pk=alpha.pk).update(tier=vip, score=Decimal("95"), flags=["complaints"])
+
+    def codes(**params):
+        response = admin_api.get(URL, params)
+        assert response.status_code == 200, response.json()
+        return [row["code"] for row in response.json()["results"]]
+
+    assert codes(search="alpha") == [alpha.code]
+    assert codes(search=beta.code.lower()) == [beta.code]
+    assert codes(tier="vip") == [alpha.code]
+    assert codes(flagged="true") == [alpha.code]
+    assert codes(flagged="false") == [beta.code]
+    assert codes(score_min="90") == [alpha.code]
+    assert codes(region="华南") == [alpha.code]
+    assert codes(account_manager="manager") == [alpha.code, beta.code]
+
+
+def test_bad_filter_value_names_the_field(admin_api):
+    response = admin_api.get(URL, {"tier": "platinum", "score_min": "abc"})
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert set(fields) >= {"tier", "score_min"}
+
+
+def test_ordering_by_score_pages_through_everyone_once(admin_api, manager):
+    customers = [CustomerFactory(account_manager=manager) for _ in range(7)]
+    for index, c in enumerate(customers[:5]):
+        Customer.objects.filter(pk=c.pk).update(score=Decimal(50 + index % 2))  # ties on purpose
+    seen, url = [], f"{URL}?ordering=-score&page_size=2"
+    while url:
+        body = admin_api.get(url).json()
+        seen.extend(row["code"] for row in body["results"])
+        url = body["next"]
+    assert sorted(seen) == sorted(c.code for c in customers)
+    assert len(seen) == len(set(seen))
+    scores = [Customer.objects.get(code=code).score for code in seen]
+    assert scores[:2] == [Decimal(51), Decimal(51)] and scores[-2:] == [None, None]
+
+
+def test_unknown_ordering_is_400(admin_api):
+    response = admin_api.get(URL, {"ordering": "name"})
+    assert response.status_code == 400
+    assert "ordering" in response.json()["error"]["fields"]
+
+
+def test_list_runs_a_constant_number_of_queries(admin_api, manager, admin_user, django_assert_max_num_queries):
+    vip = Tier.objects.get(code="vip")
+    for _ in range(30):
+        c = CustomerFactory(account_manager=manager)
+        Customer.objects.filter(pk=c.pk).update(tier=vip, computed_tier=vip)
+        TierOverride.objects.create(customer=c, tier=vip, reason="r", created_by=admin_user)
+    with django_assert_max_num_queries(6):
+        response = admin_api.get(URL, {"page_size": 30})
+    assert len(response.json()["results"]) == 30
+
+
+@time_machine.travel(datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.UTC), tick=False)
+def test_create_answers_with_generated_code(integration_api, manager):
+    payload = {
+        "name": "华东新能源有限公司",
+        "industry": "MFG",
+        "customer_type": "b2b",
+        "region": "华东",
+        "account_manager": "manager",
+        "cooperation_since": "2024-03-01",
+        "contact_person": "王芳",
+        "potential_rating": 7,
+        "tax_id": "91310000MA1FL8XQ3K",
+    }
+    response = integration_api.post(URL, payload, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["code"].startswith("MFG2026")
+    assert body["account_manager"] == "manager"
+    assert Customer.objects.get(code=body["code"]).tax_id == "91310000MA1FL8XQ3K"
+
+
+def test_create_rejects_unknown_fields_and_bad_values(integration_api):
+    payload = {"name": "X", "industry": "ZZZ", "customer_type": "b2x", "colour": "red", "potential_rating": 11}
+    response = integration_api.post(URL, payload, format="json")
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert {"customer_type", "potential_rating"} <= set(fields)
+    assert Customer.objects.count() == 0
+
+
+def test_create_unknown_industry_names_the_field(integration_api):
+    response = integration_api.post(URL, {"name": "X", "industry": "ZZZ", "customer_type": "b2b"}, format="json")
+    assert response.status_code == 400
+    assert "industry" in response.json()["error"]["fields"]
+
+
+def test_create_rejects_unknown_field(integration_api):
+    payload = {"name": "X", "industry": "MFG", "customer_type": "b2b", "tier": "vip"}
+    response = integration_api.post(URL, payload, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["tier"]
+
+
+def test_manager_may_not_create_customers(manager_api):
+    response = manager_api.post(URL, {"name": "X", "industry": "MFG", "customer_type": "b2b"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+
+
+def test_manager_patches_own_customer_but_cannot_reassign(manager_api, customer):
+    response = manager_api.patch(f"{URL}{customer.code}/", {"region": "华南", "potential_rating": 8}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["region"] == "华南"
+    response = manager_api.patch(f"{URL}{customer.code}/", {"account_manager": "outsider"}, format="json")
+    assert response.status_code == 400
+    assert "account_manager" in response.json()["error"]["fields"]
+
+
+def test_patch_cannot_change_code(admin_api, customer):
+    response = admin_api.patch(f"{URL}{customer.code}/", {"code": "EDU2026999"}, format="json")
+    assert response.status_code == 400
+    assert "code" in response.json()["error"]["fields"]
+
+
+@time_machine.travel(datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.UTC), tick=False)
+def test_live_score_shows_breakdown_and_writes_nothing(manager_api, customer, django_assert_max_num_queries):
+    OrderFactory(customer=customer, amount=Decimal("600000"), ordered_at=datetime.date(2026, 6, 1))
+    SurveyFactory(customer=customer, score=Decimal("4.8"))
+    before = Customer.objects.values_list("score", "tier_id", "updated_at").get(pk=customer.pk)
+    response = manager_api.get(f"{URL}{customer.code}/score/")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["as_of"] == "2026-11-22"
+    assert body["profile"]["name"] and body["profile"]["version"] >= 1
+    spend = next(rule for rule in body["rules"] if rule["metric"] == "spend_12m")
+    assert spend["points"] == spend["max_points"] > 0
+    assert body["score"] == pytest.approx(sum(rule["points"] for rule in body["rules"]), abs=0.01)
+    assert Customer.objects.values_list("score", "tier_id", "updated_at").get(pk=customer.pk) == before
+
+
+@time_machine.travel(datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.UTC), tick=False)
+def test_live_score_at_another_date(admin_api, customer):
+    OrderFactory(customer=customer, amount=Decimal("600000"), ordered_at=datetime.date(2026, 6, 1))
+    now = admin_api.get(f"{URL}{customer.code}/score/").json()
+    before_order = admin_api.get(f"{URL}{customer.code}/score/", {"as_of": "2026-05-01"}).json()
+    assert before_order["as_of"] == "2026-05-01"
+    assert before_order["score"] < now["score"]
+
+
+def test_live_score_bad_date_is_400(admin_api, customer):
+    for value in ("yesterday", "1800-01-01"):
+        response = admin_api.get(f"{URL}{customer.code}/score/", {"as_of": value})
+        assert response.status_code == 400
+        assert "as_of" in response.json()["error"]["fields"]
+
+
+def test_orders_count_is_not_changed_by_reads(admin_api, customer):
+    OrderFactory(customer=customer)
+    admin_api.get(f"{URL}{customer.code}/")
+    assert Order.objects.count() == 1
