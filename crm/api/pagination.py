@@ -6,19 +6,21 @@ from rest_framework.pagination import CursorPagination
 
 
 class StableCursorPagination(CursorPagination):
-    """Orders by the view's `ordering_choices` (public name -> ordering ending in a unique key)."""
+    """Fixed `ordering`, or a client's pick from `ordering_choices` (public name -> ordering ending in a unique key)."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
     ordering = ("id",)
     ordering_param = "ordering"
+    ordering_choices: dict[str, tuple[str, ...]] = {}
+    default_ordering = ""
 
     def get_ordering(self, request, queryset, view):
-        choices = getattr(view, "ordering_choices", None)
+        choices = self.ordering_choices
         if not choices:
-            return tuple(getattr(view, "cursor_ordering", self.ordering))
-        requested = request.query_params.get(self.ordering_param) or view.default_ordering
+            return tuple(self.ordering)
+        requested = request.query_params.get(self.ordering_param) or self.default_ordering
         if requested not in choices:
             raise ValidationError(
                 {self.ordering_param: [_("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}]}
@@ -47,7 +49,7 @@ class StableCursorPagination(CursorPagination):
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
-        choices = getattr(view, "ordering_choices", None)
+        choices = self.ordering_choices
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
@@ -58,7 +60,7 @@ class StableCursorPagination(CursorPagination):
                     "required": False,
                     "in": "query",
                     "description": _("Sort order; a leading - reverses it."),
-                    "schema": {"type": "string", "enum": list(choices), "default": view.default_ordering},
+                    "schema": {"type": "string", "enum": list(choices), "default": self.default_ordering},
                 }
             )
         return parameters

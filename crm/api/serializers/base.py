@@ -1,21 +1,31 @@
 """Serializer helpers: strict input (unknown fields are errors, not silently dropped)."""
 
+from collections.abc import Mapping
+
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 
 class StrictInputSerializer(serializers.Serializer):
-    """Rejects keys the serializer does not accept, naming each one, so a typo never goes unnoticed."""
+    """Rejects keys the serializer does not accept, naming each one, so a typo never goes unnoticed.
 
-    def validate(self, attrs):
-        if isinstance(self.initial_data, dict):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = sorted(set(self.initial_data) - writable)
-            if unknown:
-                raise serializers.ValidationError({name: [_("Unknown or read-only field.")] for name in unknown})
-        return attrs
+    Unknown keys are reported together with the other field errors, also in nested serializers."""
+
+    allow_unknown_fields = False
 
     def to_internal_value(self, data):
-        if not isinstance(data, dict):
+        if not isinstance(data, Mapping):
             raise serializers.ValidationError({"__all__": [_("Expected a JSON object.")]})
-        return super().to_internal_value(data)
+        unknown = {}
+        if not self.allow_unknown_fields:
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = {str(name): [_("Unknown or read-only field.")] for name in data if name not in writable}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                exc.detail.update(unknown)
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value

@@ -46,10 +46,8 @@ class LiveScoreSerializer(serializers.Serializer):
 
 
 class ScoreQuerySerializer(StrictInputSerializer):
+    allow_unknown_fields = True  # other query parameters (lang) are allowed
     as_of = serializers.DateField(required=False, validators=[date_in_range])
-
-    def validate(self, attrs):
-        return attrs  # other query parameters (format, lang) are allowed
 
 
 class TierAssignmentSerializer(serializers.ModelSerializer):

@@ -34,6 +34,17 @@ from tiering import services as tiering_services
 
 class CustomerPagination(StableCursorPagination):
     page_size = 50
+    # Public ordering names -> ORDER BY ending in a unique key, as cursor pagination needs.
+    # Unscored customers sort below every scored one (score_sort is -1 for them).
+    ordering_choices = {
+        "code": ("code",),
+        "-code": ("-code",),
+        "score": ("score_sort", "code"),
+        "-score": ("-score_sort", "code"),
+        "spend": ("spend_12m", "code"),
+        "-spend": ("-spend_12m", "code"),
+    }
+    default_ordering = "code"
 
 
 class HistoryPagination(StableCursorPagination):
@@ -69,17 +80,6 @@ class CustomerViewSet(
         "override_remove": ("tiering.delete_tieroverride",),
     }
     admin_actions = {"override", "override_remove"}
-    # Public ordering names -> ORDER BY ending in a unique key, as cursor pagination needs.
-    # Unscored customers sort below every scored one (score_sort is -1 for them).
-    ordering_choices = {
-        "code": ("code",),
-        "-code": ("-code",),
-        "score": ("score_sort", "code"),
-        "-score": ("-score_sort", "code"),
-        "spend": ("spend_12m", "code"),
-        "-spend": ("-spend_12m", "code"),
-    }
-    default_ordering = "code"
 
     def get_queryset(self):
         customers = Customer.objects.select_related(
@@ -182,13 +182,18 @@ class CustomerViewSet(
         serializer = OverrideSetSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        tiering_services.override_set(
-            customer=customer,
-            tier=data["tier"],
-            reason=data["reason"],
-            expires_on=data.get("expires"),
-            set_by=request.user,
-        )
+        try:
+            tiering_services.override_set(
+                customer=customer,
+                tier=data["tier"],
+                reason=data["reason"],
+                expires_on=data.get("expires"),
+                set_by=request.user,
+            )
+        except DomainError as exc:
+            if "expires_on" in exc.fields:  # the API calls it `expires`, as in the customer detail
+                exc.fields["expires"] = exc.fields.pop("expires_on")
+            raise
         return self._detail(customer.code)
 
     @extend_schema(

@@ -1,0 +1,174 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from crm.tests.factories import CustomerFactory, OrderFactory
+from scoring.models import Tier
+from tiering.models import TierChange, TierOverride, TierRun
+
+pytestmark = pytest.mark.django_db
+TODAY = datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.UTC)
+
+
+def _changes(customers, count):
+    vip, core = Tier.objects.get(code="vip"), Tier.objects.get(code="core")
+    return [
+        TierChange.objects.create(
+            customer=customers[n % len(customers)],
+            from_tier=core,
+            to_tier=vip,
+            direction="upgrade",
+            score=Decimal("91"),
+            score_before=Decimal("80"),
+        )
+        for n in range(count)
+    ]
+
+
+def _page_all(api, url):
+    seen = []
+    while url:
+        body = api.get(url).json()
+        seen.extend(row["id"] for row in body["results"])
+        url = body["next"]
+    return seen
+
+
+def test_change_feed_pages_without_missing_or_repeating(integration_api, customer):
+    created = _changes([customer], 25)
+    seen, url = [], "/api/v1/tier-changes/?page_size=10"
+    body = integration_api.get(url).json()
+    seen.extend(row["id"] for row in body["results"])
+    _changes([customer], 3)  # arrive while the consumer is paging
+    seen += _page_all(integration_api, body["next"])
+    assert seen == sorted(seen)
+    assert len(seen) == len(set(seen)) == 28
+    assert seen[:25] == [c.id for c in created]
+    row = integration_api.get("/api/v1/tier-changes/?page_size=1").json()["results"][0]
+    assert row["customer"] == customer.code
+    assert row["from_tier"] == "core" and row["to_tier"] == "vip" and row["direction"] == "upgrade"
+
+
+def test_change_feed_resumes_after_the_last_stored_id(integration_api, customer):
+    first = _changes([customer], 4)
+    later = _changes([customer], 2)
+    ids = _page_all(integration_api, f"/api/v1/tier-changes/?after_id={first[-1].id}")
+    assert ids == [c.id for c in later]
+
+
+def test_change_feed_filters(integration_api, customer, manager):
+    other = CustomerFactory(account_manager=manager)
+    _changes([customer, other], 4)
+    rows = integration_api.get("/api/v1/tier-changes/", {"customer": other.code}).json()["results"]
+    assert {row["customer"] for row in rows} == {other.code}
+    assert integration_api.get("/api/v1/tier-changes/", {"direction": "downgrade"}).json()["results"] == []
+    response = integration_api.get("/api/v1/tier-changes/", {"since": "yesterday"})
+    assert response.status_code == 400 and "since" in response.json()["error"]["fields"]
+
+
+def test_outsider_sees_no_changes_of_other_managers_customers(outsider_api, customer):
+    _changes([customer], 3)
+    assert outsider_api.get("/api/v1/tier-changes/").json()["results"] == []
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_start_a_run_and_read_its_status(integration_api, customer, django_capture_on_commit_callbacks):
+    OrderFactory(customer=customer, amount=Decimal("600000"), ordered_at=datetime.date(2026, 6, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = integration_api.post("/api/v1/tier-runs/", {}, format="json")
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert body["status_url"].endswith(f"/api/v1/tier-runs/{body['id']}/")
+    status = integration_api.get(body["status_url"]).json()
+    assert status["status"] == "succeeded"
+    assert status["as_of"] == "2026-11-22"
+    assert status["progress"]["done"] == status["progress"]["total"] == 1
+    assert sum(status["tier_counts"].values()) == 1
+    assert status["upgrades"] + status["downgrades"] <= 1
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_second_run_while_one_is_running_is_409(integration_api, customer):
+    first = integration_api.post("/api/v1/tier-runs/", {"as_of": "2026-11-22"}, format="json")
+    assert first.status_code == 202
+    assert TierRun.objects.get().status == "pending"  # its work is queued on commit
+    response = integration_api.post("/api/v1/tier-runs/", {"as_of": "2026-11-22"}, format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "run_in_progress"
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_rerun_of_a_finished_period_needs_force(integration_api, customer, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert integration_api.post("/api/v1/tier-runs/", {}, format="json").status_code == 202
+    response = integration_api.post("/api/v1/tier-runs/", {}, format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "period_done"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = integration_api.post("/api/v1/tier-runs/", {"force": True}, format="json")
+    assert response.status_code == 202
+
+
+def test_run_input_is_checked(integration_api):
+    response = integration_api.post(
+        "/api/v1/tier-runs/", {"as_of": "soon", "dry_run": "perhaps", "x": 1}, format="json"
+    )
+    assert response.status_code == 400
+    assert {"as_of", "dry_run", "x"} <= set(response.json()["error"]["fields"])
+    assert TierRun.objects.count() == 0
+
+
+def test_manager_can_neither_start_nor_read_runs(manager_api):
+    assert manager_api.post("/api/v1/tier-runs/", {}, format="json").status_code == 403
+    run = TierRun.objects.create(period="2026-Q4", as_of=datetime.date(2026, 11, 22))
+    assert manager_api.get(f"/api/v1/tier-runs/{run.pk}/").status_code == 403
+
+
+def test_unknown_run_is_404(integration_api):
+    assert integration_api.get("/api/v1/tier-runs/999999/").status_code == 404
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_admin_sets_and_removes_an_override(admin_api, customer):
+    url = f"/api/v1/customers/{customer.code}/override/"
+    response = admin_api.post(
+        url, {"tier": "vip", "reason": "Referred ten customers", "expires": "2027-06-30"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["tier"] == "vip"
+    assert body["tier_override"] == {**body["tier_override"], "tier": "vip", "expires": "2027-06-30"}
+    assert admin_api.delete(url).status_code == 204
+    assert not TierOverride.objects.filter(customer=customer).exists()
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_override_needs_a_reason_and_a_real_tier(admin_api, customer):
+    url = f"/api/v1/customers/{customer.code}/override/"
+    response = admin_api.post(
+        url, {"tier": "platinum", "reason": "Big referrer", "expires": "2020-01-01"}, format="json"
+    )
+    assert response.status_code == 400
+    assert {"tier", "expires"} <= set(response.json()["error"]["fields"])
+    response = admin_api.post(url, {"tier": "vip", "reason": "  "}, format="json")
+    assert response.status_code == 400
+    assert "reason" in response.json()["error"]["fields"]
+    assert not TierOverride.objects.exists()
+
+
+def test_manager_may_not_override(manager_api, customer):
+    url = f"/api/v1/customers/{customer.code}/override/"
+    assert manager_api.post(url, {"tier": "vip", "reason": "x"}, format="json").status_code == 403
+    assert manager_api.delete(url).status_code == 403
+
+
+def test_history_lists_assignments_newest_first(integration_api, customer, django_capture_on_commit_callbacks):
+    for as_of, force in (("2026-06-30", False), ("2026-09-30", False)):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = integration_api.post("/api/v1/tier-runs/", {"as_of": as_of, "force": force}, format="json")
+        assert response.status_code == 202, response.json()
+    rows = integration_api.get(f"/api/v1/customers/{customer.code}/history/").json()["results"]
+    assert [row["as_of"] for row in rows] == ["2026-09-30", "2026-06-30"]
+    assert all(row["tier"] and row["profile"] for row in rows)
