@@ -7,7 +7,8 @@ source .ci/services.sh
 
 bash .ci/venv.sh
 services_packages
-trap services_stop EXIT INT TERM
+trap services_stop EXIT
+trap 'exit 130' INT TERM
 services_start
 
 export DJANGO_SETTINGS_MODULE=crm.settings_test
