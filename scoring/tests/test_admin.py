@@ -1,0 +1,255 @@
+import json
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from crm.tests.factories import CustomerFactory
+from scoring.models import ScoreRule, ScoringProfile, Tier
+
+RULE_FIELDS = ["metric", "category", "weight", "normalisation", "floor", "cap", "bands", "direction", "missing_value"]
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def profile_post_data(profile, **changes) -> dict:
+    """The change form as a browser would post it, with rule fields overridable as 'metric.field'."""
+    rules = list(profile.rules.order_by("position", "id"))
+    data = {
+        "name": profile.name,
+        "description": profile.description,
+        "is_default": "on" if profile.is_default else "",
+        "is_active": "on" if profile.is_active else "",
+        "customer_type": profile.customer_type,
+        "rules-TOTAL_FORMS": str(len(rules) + 1),
+        "rules-INITIAL_FORMS": str(len(rules)),
+        "rules-MIN_NUM_FORMS": "0",
+        "rules-MAX_NUM_FORMS": "1000",
+    }
+    for index, rule in enumerate(rules):
+        prefix = f"rules-{index}-"
+        data[prefix + "id"] = str(rule.pk)
+        data[prefix + "profile"] = str(profile.pk)
+        for field in RULE_FIELDS:
+            value = getattr(rule, field)
+            if field == "bands":  # a callable default: the browser also posts the hidden initial value
+                value = json.dumps(value or [])
+                data["initial-" + prefix + field] = value
+            data[prefix + field] = "" if value is None else str(value)
+    extra = f"rules-{len(rules)}-"  # the empty extra form, with its default choices as a browser posts them
+    data.update(
+        {
+            extra + "normalisation": "linear",
+            extra + "direction": "higher",
+            extra + "bands": "[]",
+            "initial-" + extra + "bands": "[]",
+        }
+    )
+    for key, value in changes.items():
+        if "." in key:
+            metric, field = key.split(".")
+            index = [rule.metric for rule in rules].index(metric)
+            data[f"rules-{index}-{field}"] = value
+        else:
+            data[key] = value
+    return {key: value for key, value in data.items() if value != ""}
+
+
+def change_url(profile):
+    return reverse("admin:scoring_scoringprofile_change", args=[profile.pk])
+
+
+def test_profile_page_shows_the_category_split(admin_client, default_profile):
+    response = admin_client.get(change_url(default_profile))
+    assert response.status_code == 200
+    assert "quantitative 60 / qualitative 40" in response.content.decode()
+    assert "Simulate this change" in response.content.decode()
+
+
+def test_profile_list_shows_version_and_split(admin_client, default_profile):
+    response = admin_client.get(reverse("admin:scoring_scoringprofile_changelist"))
+    assert response.status_code == 200 and "quantitative 60 / qualitative 40" in response.content.decode()
+
+
+def test_saving_weights_that_do_not_add_up_shows_the_message_and_saves_nothing(admin_client, default_profile):
+    response = admin_client.post(
+        change_url(default_profile), profile_post_data(default_profile, **{"spend_12m.weight": "25"})
+    )
+
+    assert response.status_code == 200
+    assert (
+        "Quantitative and qualitative weights must add up to exactly 100; they add up to 95."
+        in response.content.decode()
+    )
+    default_profile.refresh_from_db()
+    assert default_profile.version == 1
+    assert default_profile.rules.get(metric="spend_12m").weight == Decimal("30")
+
+
+def test_cap_below_floor_is_shown_on_the_rule(admin_client, default_profile):
+    data = profile_post_data(default_profile, **{"orders_12m.cap": "0", "orders_12m.floor": "5"})
+    response = admin_client.post(change_url(default_profile), data)
+    assert "The cap (0) must be above the floor (5)." in response.content.decode()
+
+
+def test_saving_a_change_bumps_the_version_once_and_records_who(admin_client, default_profile, admin_user):
+    data = profile_post_data(
+        default_profile,
+        **{"spend_12m.weight": "25", "orders_12m.weight": "25", "description": "More weight on frequency"},
+    )
+    response = admin_client.post(change_url(default_profile), data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    default_profile.refresh_from_db()
+    assert default_profile.version == 2
+    assert default_profile.description == "More weight on frequency"
+    assert default_profile.rules.get(metric="spend_12m").weight == Decimal("25")
+    assert default_profile.history.filter(version=2).count() == 1
+    assert default_profile.history.latest().history_user == admin_user
+
+
+def test_adding_a_bonus_rule_through_the_extra_form(admin_client, default_profile):
+    data = profile_post_data(default_profile)
+    data.update(
+        {
+            "rules-6-metric": "referrals_12m",
+            "rules-6-category": "bonus",
+            "rules-6-weight": "5",
+            "rules-6-normalisation": "bands",
+            "rules-6-bands": "[[1, 0.5], [3, 1]]",
+            "rules-6-direction": "higher",
+        }
+    )
+    response = admin_client.post(change_url(default_profile), data)
+    assert response.status_code == 302
+    assert default_profile.rules.get(metric="referrals_12m").bands == [[1.0, 0.5], [3.0, 1.0]]
+    response = admin_client.get(change_url(default_profile))
+    assert "quantitative 60 / qualitative 40 / bonus 5" in response.content.decode()
+
+
+def test_saving_without_changes_keeps_the_version(admin_client, default_profile):
+    response = admin_client.post(change_url(default_profile), profile_post_data(default_profile))
+    assert response.status_code == 302
+    default_profile.refresh_from_db()
+    assert default_profile.version == 1
+
+
+def test_adding_a_profile_starts_at_version_one(admin_client, default_profile):
+    data = profile_post_data(default_profile, name="B2C retail", customer_type="b2c")
+    data.pop("is_default", None)
+    for key in [k for k in data if k.endswith("-id") or k.endswith("-profile")]:
+        data.pop(key)
+    data["rules-INITIAL_FORMS"] = "0"
+    response = admin_client.post(reverse("admin:scoring_scoringprofile_add"), data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    created = ScoringProfile.objects.get(name="B2C retail")
+    assert created.version == 1 and created.rules.count() == 6 and created.customer_type == "b2c"
+
+
+def test_history_page_lists_profile_and_rule_changes(admin_client, default_profile):
+    data = profile_post_data(default_profile, **{"spend_12m.weight": "25", "orders_12m.weight": "25"})
+    admin_client.post(change_url(default_profile), data)
+
+    response = admin_client.get(reverse("admin:scoring_scoringprofile_history", args=[default_profile.pk]))
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Changes to this profile&#x27;s rules" in content or "Changes to this profile's rules" in content
+    assert "30.00 &rarr; 25.00" in content
+    assert "admin" in content
+
+
+def test_simulate_view_renders_a_matrix_for_the_unsaved_form(admin_client, default_profile):
+    CustomerFactory()
+    data = profile_post_data(default_profile, **{"spend_12m.weight": "25", "orders_12m.weight": "25"})
+    response = admin_client.post(reverse("admin:scoring_scoringprofile_simulate", args=[default_profile.pk]), data)
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="tier-matrix"' in content and "1 active customers" in content
+    assert ScoringProfile.objects.get(pk=default_profile.pk).version == 1
+    assert ScoreRule.objects.get(profile=default_profile, metric="spend_12m").weight == Decimal("30")
+
+
+def test_simulate_view_lists_form_errors_instead_of_a_matrix(admin_client, default_profile):
+    data = profile_post_data(default_profile, **{"spend_12m.weight": "25"})
+    response = admin_client.post(reverse("admin:scoring_scoringprofile_simulate", args=[default_profile.pk]), data)
+    content = response.content.decode()
+    assert response.status_code == 200 and 'id="tier-matrix"' not in content
+    assert "they add up to 95" in content
+
+
+def test_simulate_view_is_for_staff_only(client, manager, default_profile):
+    client.force_login(manager)
+    response = client.post(reverse("admin:scoring_scoringprofile_simulate", args=[default_profile.pk]), {})
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_tier_list_and_change_form(admin_client, admin_user):
+    response = admin_client.get(reverse("admin:scoring_tier_changelist"))
+    assert response.status_code == 200 and "VIP客户" in response.content.decode()
+    core = Tier.objects.get(code="core")
+    response = admin_client.post(
+        reverse("admin:scoring_tier_change", args=[core.pk]),
+        {
+            "name_zh": core.name_zh,
+            "name_en": core.name_en,
+            "min_score": "95",
+            "target_share": "15",
+            "colour": core.colour,
+            "first_response_minutes": "120",
+        },
+    )
+    assert response.status_code == 200
+    assert "must be below" in response.content.decode()
+    assert Tier.objects.get(code="core").min_score == Decimal("75")
+
+    response = admin_client.post(
+        reverse("admin:scoring_tier_change", args=[core.pk]),
+        {
+            "name_zh": core.name_zh,
+            "name_en": core.name_en,
+            "min_score": "77.5",
+            "target_share": "15",
+            "colour": core.colour,
+            "first_response_minutes": "60",
+        },
+    )
+    assert response.status_code == 302
+    core.refresh_from_db()
+    assert core.min_score == Decimal("77.5") and core.first_response_minutes == 60
+    assert core.history.latest().history_user == admin_user
+
+
+def test_threshold_view_simulates_then_saves(admin_client):
+    CustomerFactory()
+    url = reverse("admin:scoring_tier_thresholds")
+    data = {"vip": "92", "core": "80", "potential": "60", "ordinary": "45", "dormant": "0"}
+    response = admin_client.post(url, {**data, "_simulate": "1"})
+    assert response.status_code == 200 and 'id="tier-matrix"' in response.content.decode()
+    assert Tier.objects.get(code="vip").min_score == Decimal("90")
+
+    response = admin_client.post(url, {**data, "core": "95", "_simulate": "1"})
+    assert "must fall strictly" in response.content.decode()
+
+    response = admin_client.post(url, {**data, "_save": "1"})
+    assert response.status_code == 302
+    assert Tier.objects.get(code="vip").min_score == Decimal("92")
+
+
+def test_calibration_view_suggests_and_applies(admin_client):
+    CustomerFactory()
+    url = reverse("admin:scoring_tier_calibrate")
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'id="calibrate-form"' in content and 'id="tier-distribution"' in content
+
+    suggested = response.context["initial"]
+    response = admin_client.post(url, {code: f"{value:.2f}" for code, value in suggested.items()})
+    assert response.status_code == 302
+    assert float(Tier.objects.get(code="vip").min_score) == pytest.approx(suggested["vip"])
