@@ -124,8 +124,11 @@ def lifecycle_stages(
     rule: LifecycleRule,
     terminated_status: str = "terminated",
 ) -> np.ndarray:
-    """Lifecycle stage per customer from ordinal dates (-1 = none). Lost wins over silent,
-    silent over the age stages; a customer with no cooperation date is a prospect."""
+    """Lifecycle stage per customer from ordinal dates (-1 = none).
+
+    No cooperation date: prospect. Terminated: lost. No order and no interaction for
+    `silent_months`: silent (gone quiet, to re-activate). Still in contact but no order for
+    `lost_months`: lost. Otherwise new / established / mature by the length of cooperation."""
     cooperation_since = np.asarray(cooperation_since, dtype=np.int64)
     last_order = np.asarray(last_order, dtype=np.int64)
     last_interaction = np.asarray(last_interaction, dtype=np.int64)
@@ -141,11 +144,11 @@ def lifecycle_stages(
         LIFECYCLE_NEW,
         np.where(cooperation_since > mature_limit, LIFECYCLE_ESTABLISHED, LIFECYCLE_MATURE),
     ).astype(object)
-    silent = ~prospect & (last_activity <= silent_limit) & (cooperation_since <= silent_limit)
-    stage = np.where(silent, LIFECYCLE_SILENT, stage)
-    # A customer who started recently has not had the time to be lost yet.
+    # A customer who started recently has not had the time to be lost or silent yet.
     lost = ~prospect & (last_order <= lost_limit) & (cooperation_since <= lost_limit)
     stage = np.where(lost, LIFECYCLE_LOST, stage)
+    silent = ~prospect & (last_activity <= silent_limit) & (cooperation_since <= silent_limit)
+    stage = np.where(silent, LIFECYCLE_SILENT, stage)
     stage = np.where(prospect, LIFECYCLE_PROSPECT, stage)
     stage = np.where(np.asarray(status, dtype=object) == terminated_status, LIFECYCLE_LOST, stage)
     return stage

@@ -24,6 +24,8 @@ def tier_run_chunk(self, chunk_id: int) -> int:
         services.chunk_process(chunk_id)
     except Exception as exc:
         if self.request.retries < self.max_retries:
+            if self.request.is_eager:  # Celery's eager retry propagates Retry instead of retrying
+                return tier_run_chunk.apply(args=[chunk_id], retries=self.request.retries + 1).get()
             raise self.retry(exc=exc, countdown=min(2**self.request.retries, 30)) from exc
         services.chunk_failed(chunk_id, repr(exc))
     return chunk_id

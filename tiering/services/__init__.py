@@ -1,7 +1,13 @@
 """Tiering writes. Views, the API, tasks, admin and commands all come through here."""
 
 from tiering.services.notices import notices_acknowledge, notices_deliver
-from tiering.services.overrides import override_remove, override_set, overrides_expire, user_may_override
+from tiering.services.overrides import (
+    override_check,
+    override_remove,
+    override_set,
+    overrides_expire,
+    user_may_override,
+)
 from tiering.services.reevaluate import (
     customers_reevaluate,
     customers_reevaluate_enqueue,
@@ -29,6 +35,7 @@ __all__ = [
     "downgrade_warnings_send",
     "notices_acknowledge",
     "notices_deliver",
+    "override_check",
     "override_remove",
     "override_set",
     "overrides_expire",

@@ -70,13 +70,8 @@ def _tier_apply(*, customer: Customer, tier: Tier | None, reason: str, user) -> 
     )
 
 
-@transaction.atomic
-def override_set(
-    *, customer: Customer, tier, reason: str, expires_on: datetime.date | None = None, set_by
-) -> TierOverride:
-    """Fix a customer's tier by hand; the computed score and tier keep being recorded by runs."""
-    if not user_may_override(set_by):
-        raise PermissionDenied(_("You may not override tiers."))
+def override_check(*, tier, reason, expires_on) -> tuple[Tier | None, str, dict]:
+    """Validate an override's fields; returns (tier, cleaned reason, errors per field)."""
     errors = {}
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
@@ -90,7 +85,19 @@ def override_set(
     try:
         tier = _tier_resolve(tier)
     except DomainError as exc:
+        tier = None
         errors.update(exc.fields)
+    return tier, reason, errors
+
+
+@transaction.atomic
+def override_set(
+    *, customer: Customer, tier, reason: str, expires_on: datetime.date | None = None, set_by
+) -> TierOverride:
+    """Fix a customer's tier by hand; the computed score and tier keep being recorded by runs."""
+    if not user_may_override(set_by):
+        raise PermissionDenied(_("You may not override tiers."))
+    tier, reason, errors = override_check(tier=tier, reason=reason, expires_on=expires_on)
     if errors:
         raise DomainError(_("Invalid override."), fields=errors)
     override = TierOverride.objects.select_for_update().filter(customer=customer).first() or TierOverride(

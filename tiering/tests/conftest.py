@@ -47,3 +47,19 @@ def strong(manager):
 @pytest.fixture
 def weak(manager):
     return weak_customer(manager)
+
+
+def run_now(as_of=AS_OF, **options):
+    """Start a run and execute it in this process (what eager Celery does after commit)."""
+    from tiering import services
+
+    options.setdefault("trigger", "manual")
+    run = services.tier_run_start(as_of=as_of, enqueue=False, **options)
+    return services.tier_run_execute(run)
+
+
+@pytest.fixture
+def tiering_settings(db):
+    from tiering.models import TieringSettings
+
+    return TieringSettings.current()

@@ -1,0 +1,226 @@
+import datetime
+import logging
+
+import pytest
+
+from crm.exceptions import ConflictError, DomainError
+from crm.models import Customer
+from crm.tests.factories import CustomerFactory
+from tiering import services
+from tiering.models import Notice, TierAssignment, TierChange, TierRun, TierRunChunk
+from tiering.tests.conftest import AS_OF, orders_add, run_now, strong_customer, weak_customer
+
+NEXT_QUARTER = datetime.date(2027, 1, 1)
+LATER = datetime.date(2027, 7, 1)
+
+
+def test_a_run_tiers_every_customer_and_writes_one_history_row_each(
+    strong, weak, tiers, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL)
+    run.refresh_from_db()
+    assert run.status == TierRun.Status.SUCCEEDED
+    assert run.period == "2026-Q4" and run.total == 2 and run.done == 2
+    assert run.tier_counts == {"vip": 1, "dormant": 1}
+    assert run.tier_counts_before == {"untiered": 2}
+    strong.refresh_from_db()
+    weak.refresh_from_db()
+    assert (strong.tier, strong.computed_tier, strong.lifecycle) == (tiers["vip"], tiers["vip"], "mature")
+    assert weak.tier == tiers["dormant"] and weak.flags == ["no_order"]
+    assert strong.score > 90 and strong.tiered_at is not None and strong.spend_12m == 600000
+    assignment = TierAssignment.objects.get(run=run, customer=strong)
+    assert assignment.points["spend_12m"] == 30.0 and assignment.metrics["orders_12m"] == 24
+    assert assignment.profile_version == 1 and assignment.previous_tier is None
+    assert TierAssignment.objects.filter(run=run).count() == 2
+    # The first tiering is not a change: nobody gets a notice for it.
+    assert not TierChange.objects.exists() and not Notice.objects.exists()
+
+
+def test_an_upgrade_creates_a_change_a_notice_and_a_log_line(
+    weak, manager, tiers, caplog, django_capture_on_commit_callbacks
+):
+    run_now(AS_OF)
+    orders_add(weak, count=24, amount="25000.00", start=datetime.date(2026, 12, 20))
+    caplog.set_level(logging.INFO, logger="tiering.notices")
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_now(NEXT_QUARTER)
+    assert (run.period, run.upgrades, run.downgrades) == ("2027-Q1", 1, 0)
+    change = TierChange.objects.get(run=run)
+    assert (change.customer, change.from_tier, change.direction) == (weak, tiers["dormant"], "upgrade")
+    assert change.to_tier.rank < tiers["dormant"].rank
+    assert change.reasons[0]["metric"] == "spend_12m" and change.reasons[0]["delta"] > 0
+    notice = Notice.objects.get(change=change)
+    assert notice.recipient == manager and notice.kind == "upgrade"
+    assert notice.payload["from"] == "dormant"
+    lines = [r for r in caplog.records if r.name == "tiering.notices"]
+    assert len(lines) == 1 and weak.code in lines[0].getMessage()
+
+
+def test_a_downgrade_names_the_rules_that_fell_most(strong, tiers):
+    run_now(AS_OF)
+    run = run_now(LATER)
+    change = TierChange.objects.get(run=run, customer=strong)
+    assert change.direction == "downgrade" and change.from_tier == tiers["vip"]
+    assert all(reason["delta"] < 0 for reason in change.reasons)
+    assert float(change.score_before) > float(change.score)
+
+
+def test_a_period_with_a_successful_run_is_refused_unless_forced(strong):
+    run_now(AS_OF)
+    with pytest.raises(ConflictError) as error:
+        services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.SCHEDULE, enqueue=False)
+    assert "2026-Q4" in error.value.message and "period" in error.value.fields
+    forced = run_now(AS_OF, force=True)
+    assert forced.status == TierRun.Status.SUCCEEDED and forced.forced
+
+
+def test_a_forced_rerun_never_duplicates_changes_or_notices(strong, weak):
+    run_now(AS_OF)
+    run_now(LATER)
+    changes, notices = TierChange.objects.count(), Notice.objects.count()
+    assert changes == 1 and notices == 1
+    rerun = run_now(LATER, force=True)
+    assert TierChange.objects.count() == changes and Notice.objects.count() == notices
+    assert TierAssignment.objects.filter(run=rerun).count() == 2
+    # Replaying a finished chunk writes nothing.
+    chunk = rerun.chunks.get()
+    assert services.chunk_process(chunk.pk) is False
+    assert TierAssignment.objects.filter(run=rerun).count() == 2
+
+
+def test_a_second_run_while_one_is_in_progress_is_a_conflict(strong):
+    services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, enqueue=False)
+    with pytest.raises(ConflictError) as error:
+        services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, period="other", enqueue=False)
+    assert error.value.code == "run_in_progress"
+    assert TierRun.objects.count() == 1
+
+
+def test_a_monthly_run_covers_only_vip_and_flagged_customers(strong, weak, manager):
+    run_now(AS_OF)
+    CustomerFactory(account_manager=manager)  # never tiered, no flags
+    run = run_now(datetime.date(2026, 11, 1), scope=TierRun.Scope.VIP_AND_AT_RISK)
+    assert run.period == "2026-11"
+    assert set(TierAssignment.objects.filter(run=run).values_list("customer_id", flat=True)) == {strong.pk, weak.pk}
+
+
+def test_a_dry_run_reports_but_writes_nothing(strong, weak):
+    run = run_now(AS_OF, dry_run=True)
+    assert run.status == TierRun.Status.SUCCEEDED and run.tier_counts == {"vip": 1, "dormant": 1}
+    assert not TierAssignment.objects.exists()
+    assert not Customer.objects.filter(tier__isnull=False).exists()
+    # A dry run does not use up the period.
+    assert run_now(AS_OF).status == TierRun.Status.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"as_of": "2026-10-01"}, "as_of"),
+        ({"trigger": "cron"}, "trigger"),
+        ({"scope": "some"}, "scope"),
+        ({"period": " "}, "period"),
+    ],
+)
+def test_bad_input_names_the_field_and_creates_nothing(db, options, field):
+    arguments = {"as_of": AS_OF, "trigger": "manual", **options}
+    with pytest.raises(DomainError) as error:
+        services.tier_run_start(**arguments)
+    assert field in error.value.fields
+    assert not TierRun.objects.exists()
+
+
+def test_a_chunk_that_fails_once_is_retried_and_writes_once(
+    strong, weak, tiering_settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    tiering_settings.chunk_size = 1
+    tiering_settings.save()
+    monkeypatch.setenv(services.runs.FAULT_ENV, "raise:1")
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL)
+    run.refresh_from_db()
+    assert run.status == TierRun.Status.SUCCEEDED
+    assert list(run.chunks.order_by("index").values_list("attempts", flat=True)) == [1, 2]
+    assert TierAssignment.objects.filter(run=run).count() == 2
+
+
+def test_a_failed_run_resumes_without_redoing_finished_chunks(strong, weak, tiering_settings, monkeypatch):
+    tiering_settings.chunk_size = 1
+    tiering_settings.save()
+    original = services.runs._chunk_write
+    calls = []
+
+    def broken(run, chunk, evaluation):
+        calls.append(chunk.index)
+        if chunk.index == 1:
+            raise RuntimeError("database went away")
+        original(run, chunk, evaluation)
+
+    monkeypatch.setattr(services.runs, "_chunk_write", broken)
+    run = run_now(AS_OF)
+    assert run.status == TierRun.Status.FAILED and "database went away" in run.error
+    assert run.chunks.get(index=1).status == TierRunChunk.Status.FAILED
+    monkeypatch.setattr(services.runs, "_chunk_write", original)
+    run = services.tier_run_resume(run, enqueue=False)
+    run = services.tier_run_execute(run)
+    assert run.status == TierRun.Status.SUCCEEDED and run.done == 2
+    assert calls == [0, 1]
+    assert TierAssignment.objects.filter(run=run).count() == 2
+    with pytest.raises(ConflictError):
+        services.tier_run_resume(run)
+
+
+def test_a_chunk_costs_the_same_number_of_queries_for_ten_or_forty_customers(manager, django_assert_max_num_queries):
+    for _ in range(5):
+        strong_customer(manager)
+        weak_customer(manager)
+    run_now(AS_OF)
+    run = services.tier_run_start(as_of=LATER, trigger="manual", enqueue=False)
+    chunk = run.chunks.get()
+    with django_assert_max_num_queries(30):
+        services.chunk_process(chunk.pk)
+    services.tier_run_close(run.pk)
+    for _ in range(15):
+        strong_customer(manager)
+        weak_customer(manager)
+    run_now(datetime.date(2027, 10, 1))
+    run = services.tier_run_start(as_of=datetime.date(2028, 1, 2), trigger="manual", enqueue=False)
+    with django_assert_max_num_queries(30):
+        services.chunk_process(run.chunks.get().pk)
+    assert TierAssignment.objects.filter(run=run).count() == 40
+
+
+def test_override_wins_in_a_run_until_it_expires(strong, tiers, admin_user, tiering_settings):
+    import time_machine
+
+    with time_machine.travel(datetime.datetime(2026, 9, 1, 12, tzinfo=datetime.UTC)):
+        services.override_set(
+            customer=strong,
+            tier=tiers["potential"],
+            reason="Testing precedence",
+            expires_on=datetime.date(2027, 1, 1),
+            set_by=admin_user,
+        )
+    run = run_now(AS_OF)
+    assignment = TierAssignment.objects.get(run=run, customer=strong)
+    assert assignment.overridden and assignment.tier == tiers["potential"] and assignment.computed_tier == tiers["vip"]
+    strong.refresh_from_db()
+    assert strong.tier == tiers["potential"] and strong.computed_tier == tiers["vip"]
+    run = run_now(NEXT_QUARTER)  # the override expired on 2027-01-01
+    assignment = TierAssignment.objects.get(run=run, customer=strong)
+    assert not assignment.overridden and assignment.tier == tiers["vip"]
+
+
+def test_grace_keeps_the_tier_for_the_configured_runs(strong, tiers, tiering_settings):
+    tiering_settings.grace_runs = 2
+    tiering_settings.save()
+    run_now(AS_OF)
+    held = run_now(LATER)
+    strong.refresh_from_db()
+    assert strong.tier == tiers["vip"] and strong.computed_tier != tiers["vip"] and strong.runs_below_threshold == 1
+    assert held.downgrades == 0 and not TierChange.objects.exists()
+    run_now(datetime.date(2027, 10, 1))
+    strong.refresh_from_db()
+    assert strong.tier != tiers["vip"] and strong.runs_below_threshold == 0
+    assert TierChange.objects.filter(direction="downgrade").count() == 1
