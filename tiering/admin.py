@@ -7,7 +7,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm.exceptions import DomainError
-from tiering import services
+from tiering import selectors, services
 from tiering.models import Notice, TierAssignment, TierChange, TieringSettings, TierOverride, TierRun, TierRunChunk
 
 
@@ -123,6 +123,9 @@ class NoticeAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        return selectors.notices_for(request.user)
 
     @admin.action(description=_("Acknowledge the selected notices"))
     def acknowledge(self, request, queryset):

@@ -8,15 +8,17 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
 from crm.models import Customer
+from crm.selectors import user_sees_all_customers
 from tiering.models import Notice, TierAssignment, TierChange, TierOverride, TierRun
 
 
 def user_sees_all_notices(user) -> bool:
-    return bool(user and user.is_authenticated and (user.is_superuser or user.has_perm("tiering.view_notice")))
+    """Admins and whoever sees every customer; account managers see only their own notices."""
+    return user_sees_all_customers(user)
 
 
 def notices_for(user, *, open_only: bool = False) -> QuerySet[Notice]:
-    """The user's own notices; admins (and holders of tiering.view_notice) see all."""
+    """The user's own notices; admins (and users who see every customer) see all."""
     if not (user and user.is_authenticated):
         return Notice.objects.none()
     notices = Notice.objects.select_related("customer", "change__from_tier", "change__to_tier")

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.exceptions import DomainError
+from crm.selectors import user_sees_all_customers
 from tiering.models import Notice
 
 notice_logger = logging.getLogger("tiering.notices")
@@ -67,6 +68,6 @@ def notices_acknowledge(*, user, notice_ids) -> int:
             _("Notice ids must be integers."), fields={"notice_ids": [_("Notice ids must be integers.")]}
         ) from None
     notices = Notice.objects.filter(pk__in=ids, acknowledged_at__isnull=True)
-    if not (user.is_superuser or user.has_perm("tiering.change_notice")):
+    if not user_sees_all_customers(user):
         notices = notices.filter(recipient=user)
     return notices.update(acknowledged_at=timezone.now(), acknowledged_by=user)

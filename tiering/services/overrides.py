@@ -97,6 +97,7 @@ def override_set(
     """Fix a customer's tier by hand; the computed score and tier keep being recorded by runs."""
     if not user_may_override(set_by):
         raise PermissionDenied(_("You may not override tiers."))
+    customer.refresh_from_db(fields=["tier", "computed_tier", "score", "account_manager"])
     tier, reason, errors = override_check(tier=tier, reason=reason, expires_on=expires_on)
     if errors:
         raise DomainError(_("Invalid override."), fields=errors)
@@ -118,6 +119,7 @@ def override_remove(*, customer: Customer, removed_by) -> None:
     """Drop the override; the computed tier of the last run takes effect at once."""
     if not user_may_override(removed_by):
         raise PermissionDenied(_("You may not override tiers."))
+    customer.refresh_from_db(fields=["tier", "computed_tier", "score", "account_manager"])
     override = TierOverride.objects.filter(customer=customer).first()
     if override is None:
         raise DomainError(

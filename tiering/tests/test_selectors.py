@@ -1,0 +1,63 @@
+import datetime
+
+from tiering import selectors, services
+from tiering.models import TierChange
+from tiering.tests.conftest import AS_OF, run_now, strong_customer
+
+LATER = datetime.date(2027, 7, 1)
+
+
+def _two_downgrades(manager, outsider):
+    strong_customer(manager)
+    strong_customer(outsider)
+    run_now(AS_OF)
+    return run_now(LATER)
+
+
+def test_managers_see_their_own_notices_and_admins_all(manager, outsider, admin_user):
+    _two_downgrades(manager, outsider)
+    assert [n.recipient for n in selectors.notices_for(manager)] == [manager]
+    assert [n.recipient for n in selectors.notices_for(outsider)] == [outsider]
+    assert selectors.notices_for(admin_user).count() == 2
+
+
+def test_acknowledging_counts_only_own_notices(manager, outsider, admin_user):
+    _two_downgrades(manager, outsider)
+    others = list(selectors.notices_for(outsider).values_list("pk", flat=True))
+    assert services.notices_acknowledge(user=manager, notice_ids=others) == 0
+    counts = {row["username"]: row["open"] for row in selectors.unacknowledged_notice_counts()}
+    assert counts == {"manager": 1, "outsider": 1}
+    own = list(selectors.notices_for(manager).values_list("pk", flat=True))
+    assert services.notices_acknowledge(user=manager, notice_ids=own) == 1
+    assert services.notices_acknowledge(user=admin_user, notice_ids=others) == 1
+    assert selectors.unacknowledged_notice_counts() == []
+
+
+def test_acknowledging_rejects_bad_ids(manager):
+    import pytest
+
+    from crm.exceptions import DomainError
+
+    with pytest.raises(DomainError) as error:
+        services.notices_acknowledge(user=manager, notice_ids=["x"])
+    assert "notice_ids" in error.value.fields
+
+
+def test_change_feed_is_ordered_and_filterable(manager, outsider):
+    run = _two_downgrades(manager, outsider)
+    feed = list(selectors.tier_changes_feed())
+    assert [c.pk for c in feed] == sorted(c.pk for c in feed)
+    assert selectors.tier_changes_feed(direction="upgrade").count() == 0
+    assert selectors.tier_changes_feed(run=run).count() == 2
+    code = feed[0].customer.code
+    assert [c.customer.code for c in selectors.tier_changes_feed(customer_code=code)] == [code]
+    assert selectors.tier_changes_feed(since=feed[-1].created_at).count() == 0
+
+
+def test_history_and_latest_run(manager, outsider):
+    run = _two_downgrades(manager, outsider)
+    customer = TierChange.objects.filter(run=run).first().customer
+    history = list(selectors.assignments_for(customer))
+    assert len(history) == 2 and history[0].run == run
+    assert selectors.latest_run() == run
+    assert list(selectors.runs_list())[0] == run

@@ -1,0 +1,121 @@
+import datetime
+import logging
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from crm.models import Interaction
+from crm.tests.factories import InteractionFactory, OrderFactory
+from tiering import services, tasks
+from tiering.models import Notice
+from tiering.tests.conftest import AS_OF, orders_add, run_now
+
+LATER = datetime.date(2026, 11, 15)
+
+
+def _reevaluate(customer, as_of=LATER):
+    services.customers_reevaluate(customer_ids=[customer.pk], as_of=as_of)
+    customer.refresh_from_db()
+    return customer
+
+
+def test_spend_up_by_thirty_percent_raises_a_flag_and_a_notice(strong, manager):
+    run_now(AS_OF)
+    orders_add(strong, count=8, amount="50000.00", start=datetime.date(2026, 11, 10))
+    customer = _reevaluate(strong)
+    assert "spend_up" in customer.flags
+    notice = Notice.objects.get(kind="early_warning")
+    assert notice.recipient == manager and notice.payload["flag"] == "spend_up"
+    assert notice.payload["spend_12m_last_run"] == 600000.0
+    # The score and tier on the row stay those of the last run.
+    assert customer.spend_12m == 600000
+
+
+def test_spend_down_by_half_raises_a_flag(strong):
+    run_now(AS_OF)
+    customer = _reevaluate(strong, as_of=datetime.date(2027, 5, 1))
+    assert "spend_down" in customer.flags
+
+
+def test_three_complaints_in_ninety_days_raise_a_flag(strong):
+    run_now(AS_OF)
+    for day in (1, 5, 9):
+        InteractionFactory(customer=strong, kind=Interaction.Kind.COMPLAINT, occurred_at=datetime.date(2026, 11, day))
+    customer = _reevaluate(strong)
+    assert customer.flags == ["complaints"]
+
+
+def test_six_months_without_an_order_raises_a_flag(strong):
+    run_now(AS_OF)
+    customer = _reevaluate(strong, as_of=datetime.date(2027, 3, 26))
+    assert "no_order" in customer.flags
+
+
+def test_the_same_flag_is_noticed_once(strong):
+    run_now(AS_OF)
+    for day in (1, 5, 9):
+        InteractionFactory(customer=strong, kind=Interaction.Kind.COMPLAINT, occurred_at=datetime.date(2026, 11, day))
+    _reevaluate(strong)
+    _reevaluate(strong)
+    assert Notice.objects.filter(kind="early_warning").count() == 1
+
+
+def test_flag_thresholds_are_editable(strong, tiering_settings):
+    run_now(AS_OF)
+    tiering_settings.complaints_threshold = 1
+    tiering_settings.save()
+    InteractionFactory(customer=strong, kind=Interaction.Kind.COMPLAINT, occurred_at=datetime.date(2026, 11, 1))
+    assert _reevaluate(strong).flags == ["complaints"]
+
+
+def test_enqueue_after_commit_runs_the_reevaluation(strong, django_capture_on_commit_callbacks):
+    run_now(AS_OF)
+    for day in (1, 5, 9):
+        InteractionFactory(customer=strong, kind=Interaction.Kind.COMPLAINT, occurred_at=datetime.date(2026, 11, day))
+    with time_machine.travel(datetime.datetime(2026, 11, 15, 4, tzinfo=datetime.UTC)):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            services.customers_reevaluate_enqueue([strong.pk, str(strong.pk)])
+    assert callbacks
+    strong.refresh_from_db()
+    assert strong.flags == ["complaints"]
+
+
+def test_enqueue_never_raises_when_the_broker_is_down(strong, monkeypatch, caplog, django_capture_on_commit_callbacks):
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("redis is down")
+
+    monkeypatch.setattr(tasks.reevaluate_customers, "apply_async", broker_down)
+    caplog.set_level(logging.WARNING)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.customers_reevaluate_enqueue([strong.pk, "not a number"])
+    assert any("sweep will catch up" in r.getMessage() for r in caplog.records)
+
+
+def test_the_sweep_reevaluates_customers_with_new_data(strong, weak, tiering_settings):
+    run_now(AS_OF)
+    start = datetime.datetime(2026, 11, 15, 1, tzinfo=datetime.UTC)
+    tiering_settings.last_sweep_at = start
+    tiering_settings.save()
+    with time_machine.travel(start + datetime.timedelta(minutes=5)):
+        for day in (1, 5, 9):
+            InteractionFactory(
+                customer=strong, kind=Interaction.Kind.COMPLAINT, occurred_at=datetime.date(2026, 11, day)
+            )
+    with time_machine.travel(start + datetime.timedelta(hours=1)):
+        assert services.customers_reevaluate_sweep() == 1
+    strong.refresh_from_db()
+    assert strong.flags == ["complaints"]
+    tiering_settings.refresh_from_db()
+    assert tiering_settings.last_sweep_at == start + datetime.timedelta(hours=1)
+
+
+@pytest.mark.parametrize("amount", ["1.00"])
+def test_reevaluation_costs_a_fixed_number_of_queries(manager, amount, django_assert_max_num_queries):
+    from crm.tests.factories import CustomerFactory
+
+    customers = [CustomerFactory(account_manager=manager) for _ in range(20)]
+    for customer in customers:
+        OrderFactory(customer=customer, amount=Decimal(amount), ordered_at=datetime.date(2026, 11, 1))
+    with django_assert_max_num_queries(25):
+        services.customers_reevaluate(customer_ids=[c.pk for c in customers], as_of=LATER)
