@@ -73,6 +73,11 @@ def round_total(totals: np.ndarray) -> np.ndarray:
     return np.floor(np.asarray(totals, dtype=float) * 100.0 + 0.5 + _EPS) / 100.0
 
 
+def round_points(value: float) -> float:
+    """One figure rounded like totals are, so a breakdown never disagrees with its total (13.125 -> 13.13)."""
+    return float(round_total(np.array([value]))[0])
+
+
 def _fill_missing(rule: RuleSpec, values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=float)
     missing = np.isnan(values)
@@ -179,7 +184,7 @@ def score_one(
             metric=rule.metric,
             category=rule.category,
             value=metrics.get(rule.metric),
-            points=round(float(points[row][0]), 2),
+            points=round_points(float(points[row][0])),
             max_points=float(rule.weight),
         )
         for row, rule in enumerate(profile.rules)

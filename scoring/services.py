@@ -108,12 +108,13 @@ class ScoredTable:
 
     def breakdown(self, index: int) -> list[engine.RulePoints]:
         profile = self.profiles[int(self.profile_ids[index])]
+        values = self.table.row(index)
         return [
             engine.RulePoints(
                 metric=rule.metric,
                 category=rule.category,
-                value=self.table.row(index).get(rule.metric),
-                points=round(float(self.points[rule.metric][index]), 2),
+                value=values.get(rule.metric),
+                points=engine.round_points(float(self.points[rule.metric][index])),
                 max_points=rule.weight,
             )
             for rule in profile.rules

@@ -1,8 +1,11 @@
+import datetime
 from decimal import Decimal
 
 import pytest
 
 from crm.exceptions import DomainError
+from crm.models import Customer
+from crm.tests.factories import CustomerFactory, OrderFactory, SurveyFactory, industry
 from scoring import services
 from scoring.models import ScoreRule, ScoringProfile, Tier
 
@@ -110,3 +113,132 @@ def test_tiers_update_names_bad_fields(db):
 def test_tiers_update_refuses_non_list(db):
     with pytest.raises(DomainError):
         services.tiers_update(changes={"code": "vip"})
+
+
+# --- scoring from the database -----------------------------------------------------------------
+
+AS_OF = datetime.date(2026, 9, 30)
+
+
+def method_example(**fields):
+    """The method's example: 3 years, new-energy industry, 100,000 over 24 orders, satisfaction 4.5."""
+    customer = CustomerFactory(
+        industry=industry("NEV"), cooperation_since=AS_OF - datetime.timedelta(days=1096), **fields
+    )
+    amounts = [Decimal("4166.67")] * 23 + [Decimal("100000") - 23 * Decimal("4166.67")]  # 100,000 in all
+    for n, amount in enumerate(amounts):
+        OrderFactory(customer=customer, amount=amount, ordered_at=AS_OF - datetime.timedelta(days=n * 15))
+    SurveyFactory(customer=customer, score=Decimal("4.5"), surveyed_at=AS_OF - datetime.timedelta(days=30))
+    return customer
+
+
+def test_method_example_scores_about_68_and_is_potential(db):
+    customer = method_example()
+    score = services.customer_score(customer, AS_OF)
+
+    assert score.result.total == pytest.approx(68.13, abs=0.01)
+    assert score.tier.code == "potential"
+    assert score.profile.name == "Default" and score.profile.version == 1
+    points = {rule.metric: (rule.value, rule.points, rule.max_points) for rule in score.result.rules}
+    assert points["spend_12m"] == (pytest.approx(100000), 6.0, 30.0)
+    assert points["satisfaction_12m"] == (4.5, 13.13, 15.0)
+    assert points["strategic_potential"] == (10.0, 10.0, 10.0)
+
+
+def test_customer_score_writes_nothing(db, django_assert_max_num_queries):
+    customer = method_example()
+    with django_assert_max_num_queries(10):
+        services.customer_score(customer, AS_OF)
+    customer.refresh_from_db()
+    assert customer.score is None and customer.tier_id is None
+
+
+def b2c_profile(**fields):
+    profile = ScoringProfile.objects.create(name=fields.pop("name", "B2C"), **fields)
+    services.profile_rules_update(
+        profile=profile,
+        rules=[{"metric": "orders_12m", "category": "quantitative", "weight": 100, "floor": 0, "cap": 2}],
+        bump_version=False,
+    )
+    return profile
+
+
+def test_a_b2c_profile_scores_b2c_customers_only(db):
+    b2c_profile(customer_type="b2c")
+    shopper = CustomerFactory(customer_type="b2c")
+    company = CustomerFactory(customer_type="b2b")
+    for customer in (shopper, company):
+        OrderFactory(customer=customer, ordered_at=AS_OF)
+
+    scored = services.customers_score(Customer.objects.filter(pk__in=[shopper.pk, company.pk]), AS_OF)
+
+    by_id = dict(zip(scored.table.customer_ids.tolist(), scored.totals.tolist(), strict=True))
+    assert by_id[shopper.pk] == 50.0
+    assert by_id[company.pk] != 50.0
+    assert scored.profiles[int(scored.profile_ids[0])].name == "B2C"
+
+
+def test_the_most_specific_profile_wins_for_industry_and_type(db):
+    retail = industry("RET")
+    by_industry = b2c_profile(name="Retail")
+    by_industry.industries.add(retail)
+    both = b2c_profile(name="Retail B2C", customer_type="b2c")
+    both.industries.add(retail)
+    b2c_profile(name="Any B2C", customer_type="b2c")
+    inactive = b2c_profile(name="Draft", customer_type="b2b", is_active=False)
+    inactive.industries.add(retail)
+
+    customers = {
+        "retail_b2c": CustomerFactory(industry=retail, customer_type="b2c"),
+        "retail_b2b": CustomerFactory(industry=retail, customer_type="b2b"),
+        "other_b2c": CustomerFactory(customer_type="b2c"),
+        "other_b2b": CustomerFactory(customer_type="b2b"),
+    }
+    scored = services.customers_score(Customer.objects.all(), AS_OF)
+    names = {
+        int(cid): scored.profiles[int(pid)].name
+        for cid, pid in zip(scored.table.customer_ids, scored.profile_ids, strict=True)
+    }
+    assert names[customers["retail_b2c"].pk] == "Retail B2C"
+    assert names[customers["retail_b2b"].pk] == "Retail"
+    assert names[customers["other_b2c"].pk] == "Any B2C"
+    assert names[customers["other_b2b"].pk] == "Default"
+
+
+def test_percentile_rules_rank_among_active_customers(db):
+    profile = ScoringProfile.objects.get(is_default=True)
+    services.profile_rules_update(
+        profile=profile,
+        rules=[{"metric": "spend_12m", "category": "quantitative", "weight": 100, "normalisation": "percentile"}],
+    )
+    customers = [CustomerFactory() for _ in range(4)]
+    for rank, customer in enumerate(customers, start=1):
+        OrderFactory(customer=customer, amount=Decimal(1000 * rank), ordered_at=AS_OF)
+    CustomerFactory(status=Customer.Status.TERMINATED)
+
+    score = services.customer_score(customers[1], AS_OF)
+    assert score.result.total == 50.0
+
+
+@pytest.mark.parametrize("count", [5, 50])
+def test_scoring_everyone_takes_the_same_number_of_queries(db, django_assert_num_queries, count):
+    b2c_profile(customer_type="b2c")
+    for n in range(count):
+        customer = CustomerFactory(customer_type="b2c" if n % 2 else "b2b")
+        OrderFactory(customer=customer, ordered_at=AS_OF)
+        SurveyFactory(customer=customer, surveyed_at=AS_OF)
+    # tiers, profiles + rules + industries, then customers, orders, surveys, interactions
+    with django_assert_num_queries(8):
+        scored = services.customers_score(Customer.objects.all(), AS_OF)
+    assert len(scored) == count
+
+
+def test_metric_tables_stream_in_chunks_and_concatenate(db):
+    customers = [CustomerFactory() for _ in range(5)]
+    for customer in customers:
+        OrderFactory(customer=customer, ordered_at=AS_OF)
+    tables = list(services.metric_tables_stream(Customer.objects.all(), AS_OF, chunk_size=2))
+    assert [len(t) for t in tables] == [2, 2, 1]
+    whole = services.metric_tables_concat(tables, AS_OF)
+    assert whole.customer_ids.tolist() == sorted(c.pk for c in customers)
+    assert whole.metrics["orders_12m"].tolist() == [1] * 5

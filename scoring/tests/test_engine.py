@@ -1,0 +1,322 @@
+"""The pure arithmetic: no database, microseconds per test."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scoring.engine import (
+    ProfileSpec,
+    RuleSpec,
+    TierSpec,
+    match_profile,
+    points_needed,
+    round_total,
+    rule_points,
+    score_matrix,
+    score_one,
+    tier_for_total,
+)
+
+TIERS = [
+    TierSpec("vip", 1, 90),
+    TierSpec("core", 2, 75),
+    TierSpec("potential", 3, 60),
+    TierSpec("ordinary", 4, 45),
+    TierSpec("dormant", 5, 0),
+]
+
+DEFAULT_RULES = (
+    RuleSpec("spend_12m", "quantitative", 30, floor=0, cap=500_000),
+    RuleSpec("orders_12m", "quantitative", 20, floor=0, cap=24),
+    RuleSpec("avg_order_value_12m", "quantitative", 10, floor=0, cap=2000),
+    RuleSpec("tenure_years", "qualitative", 15, floor=0, cap=5),
+    RuleSpec("satisfaction_12m", "qualitative", 15, floor=1, cap=5, missing_value=3),
+    RuleSpec("strategic_potential", "qualitative", 10, floor=0, cap=10),
+)
+DEFAULT = ProfileSpec(id=1, name="Default", version=1, rules=DEFAULT_RULES, is_default=True)
+
+
+def points(rule, *values, population=None):
+    return rule_points(rule, np.array(values, dtype=float), population).tolist()
+
+
+# --- normalisations ----------------------------------------------------------------------------
+
+
+def test_linear_is_clamped_between_floor_and_cap():
+    rule = RuleSpec("spend_12m", "quantitative", 30, floor=0, cap=500_000)
+    assert points(rule, -5, 0, 100_000, 250_000, 500_000, 2_000_000) == [0, 0, 6, 15, 30, 30]
+
+
+def test_linear_with_a_floor_above_zero():
+    rule = RuleSpec("satisfaction_12m", "qualitative", 15, floor=1, cap=5)
+    assert points(rule, 1, 3, 4.5, 5) == [0, 7.5, 13.125, 15]
+
+
+def test_lower_is_better_reverses_linear():
+    rule = RuleSpec("complaints_12m", "bonus", 10, floor=0, cap=5, direction="lower")
+    assert points(rule, 0, 1, 5, 9) == [10, 8, 0, 0]
+
+
+def test_bands_give_the_share_of_the_highest_band_reached():
+    rule = RuleSpec("referrals_12m", "bonus", 10, normalisation="bands", bands=((1, 0.3), (3, 0.6), (10, 1.0)))
+    assert points(rule, 0, 1, 2, 3, 9.99, 10, 50) == pytest.approx([0, 3, 3, 6, 6, 10, 10])
+
+
+def test_bands_lower_is_better():
+    rule = RuleSpec(
+        "recency_days",
+        "quantitative",
+        20,
+        normalisation="bands",
+        direction="lower",
+        bands=((30, 1.0), (90, 0.5), (180, 0.2)),
+    )
+    assert points(rule, 10, 30, 31, 90, 120, 400) == pytest.approx([20, 20, 10, 10, 4, 0])
+
+
+def test_percentile_ranks_against_the_population():
+    rule = RuleSpec("spend_12m", "quantitative", 10, normalisation="percentile")
+    population = np.array([10.0, 20.0, 30.0, 40.0])
+    assert points(rule, 5, 10, 25, 40, 99, population=population) == pytest.approx([0, 2.5, 5, 10, 10])
+
+
+def test_percentile_lower_is_better():
+    rule = RuleSpec("complaints_12m", "quantitative", 10, normalisation="percentile", direction="lower")
+    population = np.array([0.0, 1.0, 2.0, 3.0])
+    assert points(rule, 0, 3, population=population) == pytest.approx([10, 2.5])
+
+
+def test_percentile_without_a_population_ranks_within_the_batch():
+    rule = RuleSpec("spend_12m", "quantitative", 10, normalisation="percentile")
+    assert points(rule, 30, 10, 20, 40) == pytest.approx([7.5, 2.5, 5, 10])
+
+
+# --- missing data ------------------------------------------------------------------------------
+
+
+def test_missing_value_is_used_when_given():
+    rule = RuleSpec("satisfaction_12m", "qualitative", 15, floor=1, cap=5, missing_value=3)
+    assert points(rule, np.nan) == [7.5]
+
+
+def test_missing_without_a_fallback_earns_nothing_in_every_normalisation():
+    linear = RuleSpec("spend_12m", "quantitative", 30, floor=0, cap=100)
+    lower = RuleSpec("complaints_12m", "quantitative", 30, floor=0, cap=5, direction="lower")
+    bands = RuleSpec("referrals_12m", "bonus", 5, normalisation="bands", bands=((0, 0.5), (2, 1)))
+    percentile = RuleSpec("spend_12m", "quantitative", 10, normalisation="percentile")
+    assert points(linear, np.nan) == [0]
+    assert points(lower, np.nan) == [0]
+    assert points(bands, np.nan) == [0]
+    assert points(percentile, np.nan, population=np.array([1.0, 2.0])) == [0]
+
+
+def test_a_metric_absent_from_the_table_counts_as_missing():
+    totals, matrix = score_matrix(DEFAULT, {"spend_12m": np.array([500_000.0])})
+    assert matrix[:, 0].tolist() == [30, 0, 0, 0, 7.5, 0]
+    assert totals.tolist() == [37.5]
+
+
+# --- totals, rounding, tiers -------------------------------------------------------------------
+
+
+def test_method_example_scores_68_13_potential():
+    """3 years, strategic industry, 100,000 over 24 orders, satisfaction 4.5."""
+    result = score_one(
+        DEFAULT,
+        {
+            "spend_12m": 100_000,
+            "orders_12m": 24,
+            "avg_order_value_12m": 100_000 / 24,
+            "tenure_years": 3,
+            "satisfaction_12m": 4.5,
+            "strategic_potential": 10,
+        },
+        TIERS,
+    )
+    assert result.total == 68.13
+    assert result.tier == "potential"
+    assert result.points_by_metric() == {
+        "spend_12m": 6,
+        "orders_12m": 20,
+        "avg_order_value_12m": 10,
+        "tenure_years": 9,
+        "satisfaction_12m": 13.13,
+        "strategic_potential": 10,
+    }
+    assert [rule.max_points for rule in result.rules] == [30, 20, 10, 15, 15, 10]
+
+
+def test_rounding_is_half_up_to_two_decimals():
+    assert round_total(np.array([68.125, 68.124999, 0.005, 89.994, 89.995])).tolist() == [
+        68.13,
+        68.12,
+        0.01,
+        89.99,
+        90.0,
+    ]
+
+
+@pytest.mark.parametrize(
+    "total, tier",
+    [
+        (100, "vip"),
+        (90.00, "vip"),
+        (89.99, "core"),
+        (75, "core"),
+        (74.99, "potential"),
+        (60, "potential"),
+        (45, "ordinary"),
+        (44.99, "dormant"),
+        (0, "dormant"),
+    ],
+)
+def test_a_total_on_a_threshold_belongs_to_the_higher_tier(total, tier):
+    assert tier_for_total(total, TIERS) == tier
+
+
+def test_bonus_lifts_the_total_but_never_past_100():
+    rules = (
+        RuleSpec("spend_12m", "quantitative", 100, floor=0, cap=10),
+        RuleSpec("referrals_12m", "bonus", 5, floor=0, cap=1),
+    )
+    profile = ProfileSpec(id=1, name="p", version=1, rules=rules)
+    totals, _ = score_matrix(profile, {"spend_12m": np.array([9.0, 10.0]), "referrals_12m": np.array([1.0, 1.0])})
+    assert totals.tolist() == [95.0, 100.0]
+
+
+def test_points_needed_lists_what_each_rule_could_still_add():
+    result = score_one(
+        DEFAULT,
+        {
+            "spend_12m": 0,
+            "orders_12m": 24,
+            "avg_order_value_12m": 0,
+            "tenure_years": 5,
+            "satisfaction_12m": 5,
+            "strategic_potential": 10,
+        },
+        TIERS,
+    )
+    assert result.total == 60
+    assert points_needed(result, 75) == [("spend_12m", 15.0), ("avg_order_value_12m", 10.0)]
+
+
+# --- profile matching --------------------------------------------------------------------------
+
+
+def profile(pid, customer_type="", industries=(), default=False):
+    return ProfileSpec(
+        id=pid,
+        name=str(pid),
+        version=1,
+        rules=DEFAULT_RULES,
+        customer_type=customer_type,
+        industry_ids=frozenset(industries),
+        is_default=default,
+    )
+
+
+def test_the_most_specific_profile_wins():
+    profiles = [profile(1, default=True), profile(2, "b2c"), profile(3, industries={7}), profile(4, "b2c", {7})]
+    assert match_profile("b2c", 7, profiles).id == 4
+    assert match_profile("b2b", 7, profiles).id == 3
+    assert match_profile("b2c", 8, profiles).id == 2
+    assert match_profile("b2b", 8, profiles).id == 1
+
+
+def test_without_a_default_an_unmatched_customer_is_an_error():
+    with pytest.raises(LookupError):
+        match_profile("b2b", 1, [profile(2, "b2c")])
+
+
+# --- properties --------------------------------------------------------------------------------
+
+values = st.floats(min_value=-1e6, max_value=1e7, allow_nan=False)
+maybe_values = st.one_of(st.none(), values)
+weights = st.floats(min_value=0, max_value=100, allow_nan=False)
+
+
+@st.composite
+def rules(draw):
+    metric = draw(st.sampled_from(["spend_12m", "orders_12m", "tenure_years", "referrals_12m"]))
+    normalisation = draw(st.sampled_from(["linear", "bands", "percentile"]))
+    direction = draw(st.sampled_from(["higher", "lower"]))
+    weight = draw(weights)
+    if normalisation == "linear":
+        floor = draw(st.floats(min_value=-100, max_value=1000, allow_nan=False))
+        cap = floor + draw(st.floats(min_value=0.01, max_value=1e6, allow_nan=False))
+        return RuleSpec(
+            metric,
+            "quantitative",
+            weight,
+            "linear",
+            floor,
+            cap,
+            direction=direction,
+            missing_value=draw(st.one_of(st.none(), values)),
+        )
+    if normalisation == "bands":
+        thresholds = sorted(set(draw(st.lists(values, min_size=1, max_size=4))))
+        shares = draw(st.lists(st.floats(0, 1), min_size=len(thresholds), max_size=len(thresholds)))
+        return RuleSpec(
+            metric,
+            "quantitative",
+            weight,
+            "bands",
+            bands=tuple(zip(thresholds, shares, strict=True)),
+            direction=direction,
+        )
+    return RuleSpec(metric, "quantitative", weight, "percentile", direction=direction)
+
+
+@st.composite
+def profiles(draw):
+    drawn = draw(st.lists(rules(), min_size=1, max_size=4, unique_by=lambda rule: rule.metric))
+    total = sum(rule.weight for rule in drawn) or 1.0
+    scaled = tuple(RuleSpec(**{**rule.__dict__, "weight": rule.weight * 100 / total}) for rule in drawn)
+    bonus = draw(st.floats(0, 20))
+    return ProfileSpec(
+        id=1, name="p", version=1, rules=(*scaled, RuleSpec("social_shares_12m", "bonus", bonus, floor=0, cap=5))
+    )
+
+
+METRICS = ["spend_12m", "orders_12m", "tenure_years", "referrals_12m", "social_shares_12m"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(profiles(), st.lists(st.fixed_dictionaries({m: maybe_values for m in METRICS}), min_size=1, max_size=20))
+def test_totals_stay_between_0_and_100(profile, customers):
+    arrays = {m: np.array([np.nan if c[m] is None else c[m] for c in customers]) for m in METRICS}
+    totals, matrix = score_matrix(profile, arrays)
+    assert ((totals >= 0) & (totals <= 100)).all()
+    assert (matrix >= 0).all()
+    for row, rule in enumerate(profile.rules):  # weights are honoured: no rule gives more than its weight
+        assert (matrix[row] <= rule.weight + 1e-9).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    profiles(),
+    st.fixed_dictionaries({m: values for m in METRICS}),
+    st.sampled_from(METRICS),
+    st.floats(min_value=0, max_value=1e6),
+)
+def test_raising_a_higher_is_better_metric_never_lowers_the_total(profile, customer, metric, increase):
+    population = {m: np.sort(np.array([customer[m], customer[m] + increase, 0.0, 1e5])) for m in METRICS}
+    higher_only = ProfileSpec(
+        id=1, name="p", version=1, rules=tuple(RuleSpec(**{**r.__dict__, "direction": "higher"}) for r in profile.rules)
+    )
+    before = {m: np.array([customer[m]]) for m in METRICS}
+    after = {**before, metric: np.array([customer[metric] + increase])}
+    total_before, _ = score_matrix(higher_only, before, population)
+    total_after, _ = score_matrix(higher_only, after, population)
+    assert total_after[0] >= total_before[0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(min_value=0, max_value=100, allow_nan=False))
+def test_full_marks_on_a_rule_earn_exactly_its_weight(weight):
+    rule = RuleSpec("spend_12m", "quantitative", weight, floor=0, cap=1)
+    assert points(rule, 1.0) == [pytest.approx(weight)]
