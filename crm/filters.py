@@ -5,11 +5,27 @@ customers. Visibility (whose customers) is applied before filtering, by crm.sele
 """
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from crm.models import Customer, Industry
 from scoring.models import Tier
+
+
+class BoundedIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601 timestamps between 1900 and 2100: far years overflow once converted to UTC."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value is not None and not (1900 <= value.year <= 2100):
+            raise ValidationError(_("Must be between 1900 and 2100."), code="out_of_range")
+        return value
+
+
+class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -36,7 +52,7 @@ class CustomerFilter(django_filters.FilterSet):
     score_max = django_filters.NumberFilter(
         field_name="score", lookup_expr="lte", min_value=0, max_value=100, label=_("maximum score")
     )
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = BoundedIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label=_("updated since"), help_text=_("ISO 8601 timestamp.")
     )
     search = django_filters.CharFilter(

@@ -3,11 +3,12 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from crm.filters import BoundedIsoDateTimeFilter
 from tiering.models import TierChange
 
 
 class TierChangeFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(
+    since = BoundedIsoDateTimeFilter(
         field_name="created_at",
         lookup_expr="gte",
         label=_("since"),

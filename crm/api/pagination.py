@@ -1,8 +1,27 @@
 """Cursor pagination: stable pages however many rows arrive while a client pages through."""
 
+import decimal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
+
+# Ordering columns holding numbers; any other ordering column holds short text (codes).
+NUMERIC_POSITIONS = {"id", "score_sort", "spend_12m"}
+
+
+def _position_valid(field: str, position: str) -> bool:
+    """Cursors are opaque but client-supplied: keep tampered positions away from the database."""
+    if len(position) > 64 or not position.isprintable():
+        return False
+    if field not in NUMERIC_POSITIONS:
+        return True
+    try:
+        number = decimal.Decimal(position)
+    except decimal.InvalidOperation:
+        return False
+    return number.is_finite() and abs(number) < 10**15 and (field != "id" or number == number.to_integral_value())
 
 
 class StableCursorPagination(CursorPagination):
@@ -27,6 +46,15 @@ class StableCursorPagination(CursorPagination):
             )
         return tuple(choices[requested])
 
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (DjangoValidationError, ValueError, decimal.InvalidOperation) as exc:
+            if not request.query_params.get(self.cursor_query_param):
+                raise
+            # a tampered cursor whose position does not fit the ordering column
+            raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]}) from exc
+
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
@@ -43,9 +71,13 @@ class StableCursorPagination(CursorPagination):
 
     def decode_cursor(self, request):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except Exception as exc:  # NotFound for a garbled cursor: it is the client's input, name the field
             raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]}) from exc
+        field = self.ordering[0].lstrip("-")
+        if cursor is not None and cursor.position is not None and not _position_valid(field, cursor.position):
+            raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]})
+        return cursor
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

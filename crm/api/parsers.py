@@ -43,6 +43,25 @@ class LimitedJSONParser(JSONParser):
             codecs.lookup(encoding)
             text = raw.decode(encoding)
             parse_constant = drf_json.strict_constant if self.strict else None
-            return json.loads(text, parse_constant=parse_constant)
+            data = json.loads(text, parse_constant=parse_constant)
         except (ValueError, LookupError, RecursionError) as exc:
             raise ParseError(_("Malformed JSON: %(error)s") % {"error": str(exc)[:200]}) from None
+        if "\\u0000" in text and _contains_nul(data):
+            # PostgreSQL cannot store or compare NUL characters; refuse them before any query.
+            raise ParseError(_("Text must not contain NUL (\\u0000) characters."))
+        return data
+
+
+def _contains_nul(value) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False

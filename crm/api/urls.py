@@ -1,10 +1,11 @@
 """/api/v1/... endpoints, the OpenAPI schema at /api/schema/ and Swagger UI at /api/docs/."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from crm.api.views.customers import CustomerViewSet
+from crm.api.views.errors import not_found
 from crm.api.views.ingest import InteractionIngestView, OrderIngestView, SurveyIngestView
 from crm.api.views.reference import IndustryViewSet, ScoringProfileViewSet, TierViewSet
 from crm.api.views.tiering import TierChangeFeedView, TierRunViewSet
@@ -30,4 +31,6 @@ urlpatterns = [
     path("v1/", include(v1)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    # Anything else under /api/ (unknown resources, malformed codes or ids) gets the JSON 404, not an HTML page.
+    re_path(r"^v1/", not_found, name="not-found"),
 ]

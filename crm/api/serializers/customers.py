@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from crm import crypto
 from crm.api.serializers.base import StrictInputSerializer
+from crm.api.serializers.tiering import date_in_range
 from crm.models import Customer
 from crm.selectors import user_sees_sensitive_fields
 
@@ -43,6 +44,10 @@ class CustomerSerializer(serializers.ModelSerializer):
     score = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True, coerce_to_string=False)
     spend_12m = serializers.DecimalField(max_digits=16, decimal_places=2, coerce_to_string=False)
     flags = serializers.ListField(child=serializers.CharField())
+    # Output-only fields that may be blank: declared so the schema admits "" as well as the choices.
+    company_size = serializers.ChoiceField(choices=Customer.CompanySize.choices, allow_blank=True)
+    lifecycle = serializers.ChoiceField(choices=Customer.Lifecycle.choices, allow_blank=True)
+    contact_email = serializers.CharField(allow_blank=True)
     tier_override = serializers.SerializerMethodField()
     service_level = serializers.SerializerMethodField()
     tax_id = serializers.SerializerMethodField()
@@ -140,7 +145,7 @@ class CustomerWriteSerializer(StrictInputSerializer):
     account_manager = AccountManagerField(
         max_length=150, required=False, allow_null=True, help_text=_("Username of the account manager.")
     )
-    cooperation_since = serializers.DateField(required=False, allow_null=True)
+    cooperation_since = serializers.DateField(required=False, allow_null=True, validators=[date_in_range])
     status = serializers.ChoiceField(choices=Customer.Status.choices, required=False)
     potential_rating = serializers.IntegerField(min_value=0, max_value=10, required=False, allow_null=True)
     language = serializers.ChoiceField(choices=Customer.Language.choices, required=False)

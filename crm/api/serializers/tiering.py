@@ -10,7 +10,7 @@ from crm.api.serializers.base import StrictInputSerializer
 from tiering.models import TierAssignment, TierChange, TierRun
 
 # Dates outside this window are typos, and would overflow the 12-month window arithmetic.
-EARLIEST_DATE = datetime.date(1970, 1, 1)
+EARLIEST_DATE = datetime.date(1900, 1, 1)
 LATEST_DATE = datetime.date(2100, 12, 31)
 
 
