@@ -236,9 +236,9 @@ class Command(BaseCommand):
         if window_days <= 0:
             return []
         # Orders over two years: log-normal, so most customers order a handful of times, a few very often.
-        expected = math.exp(2.1 + 0.7 * plan.quality + rng.gauss(0, 0.5)) * window_days / HISTORY_DAYS
+        expected = math.exp(2.5 + 0.7 * plan.quality + rng.gauss(0, 0.5)) * window_days / HISTORY_DAYS
         count = min(400, int(expected) + (1 if rng.random() < expected % 1 else 0))
-        base = (900 if plan.customer_type == "b2c" else 5000) * plan.size_factor * math.exp(0.6 * plan.quality)
+        base = (900 if plan.customer_type == "b2c" else 15000) * plan.size_factor * math.exp(0.6 * plan.quality)
         source = "shop" if plan.customer_type == "b2c" else "erp"
         orders = []
         for k in range(count):
