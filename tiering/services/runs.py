@@ -143,15 +143,18 @@ def _is_rerun(run: TierRun) -> bool:
 
 
 def _fault_maybe(chunk: TierRunChunk, attempts: int) -> None:
+    """Fail the first attempt of the chunks named in TIERING_FAULT_INJECT ("raise:1,exit:2"), after
+    their rows are written but before commit. Only the real-worker tests set it."""
     spec = os.environ.get(FAULT_ENV, "")
     if not spec or attempts != 1:
         return
-    mode, _sep, index = spec.partition(":")
-    if index != str(chunk.index):
-        return
-    if mode == "exit":
-        os._exit(1)
-    raise RuntimeError(f"injected fault in chunk {chunk.index}")
+    for item in spec.split(","):
+        mode, _sep, index = item.strip().partition(":")
+        if index != str(chunk.index):
+            continue
+        if mode == "exit":
+            os._exit(1)  # the worker process dies mid-transaction
+        raise RuntimeError(f"injected fault in chunk {chunk.index}")
 
 
 def chunk_process(chunk_id: int) -> bool:
@@ -188,9 +191,9 @@ def chunk_process(chunk_id: int) -> bool:
         ).update(status=TierRunChunk.Status.DONE, finished_at=timezone.now(), error="", **summary)
         if not claimed:
             return False  # another worker got there first
-        _fault_maybe(chunk, attempts)
         if not run.dry_run:
             _chunk_write(run, chunk, evaluation)
+        _fault_maybe(chunk, attempts)
         TierRun.objects.filter(pk=run.pk).update(
             done=F("done") + len(evaluation),
             upgrades=F("upgrades") + summary["upgrades"],

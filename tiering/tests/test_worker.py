@@ -1,0 +1,172 @@
+"""End to end on real services: a Celery worker subprocess, the Redis broker and PostgreSQL.
+
+`make test` starts PostgreSQL and Redis and exports DATABASE_URL and TEST_CELERY_BROKER_URL. The
+worker gets the *test* database through DATABASE_URL, and the tests use transactional_db so the
+worker sees committed rows.
+"""
+
+import datetime
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from crm.celery import app
+from crm.models import Customer
+from tiering import services
+from tiering.models import Notice, TierAssignment, TierChange, TieringSettings, TierRun
+from tiering.tests.conftest import AS_OF, strong_customer, weak_customer
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    # Committed data for the worker; the seeded tiers and settings come back for the next test.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+LATER = datetime.date(2027, 7, 1)
+STRONG, WEAK = 9, 9
+
+
+def _broker_url() -> str:
+    return os.environ.get("TEST_CELERY_BROKER_URL", "")
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def real_services():
+    if connection.vendor != "postgresql" or not _broker_url():
+        pytest.skip("needs PostgreSQL (DATABASE_URL) and a Redis broker (TEST_CELERY_BROKER_URL): run make test")
+
+
+@pytest.fixture
+def celery_sender(real_services):
+    """Point this process's Celery app at the real broker for the duration of a test."""
+    conf = app.conf
+    saved = {key: conf[key] for key in ("task_always_eager", "broker_url", "result_backend")}
+    conf.update(task_always_eager=False, broker_url=_broker_url(), result_backend=_broker_url())
+    app._local.__dict__.pop("backend", None)
+    app._pool = None
+    with app.connection_for_write() as conn:  # a clean queue: nothing left over from another test
+        conn.default_channel.queue_purge("celery")
+    yield app
+    conf.update(saved)
+    app._local.__dict__.pop("backend", None)
+    app._pool = None
+
+
+def _worker(fault: str = "", name: str = "w1") -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "crm.settings",
+        "DEBUG": "1",
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": _broker_url(),
+        "CELERY_RESULT_BACKEND": _broker_url(),
+        "TIERING_FAULT_INJECT": fault,
+        "LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "crm",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "2",
+            "--hostname",
+            f"{name}@%h",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+
+
+def _stop(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=5)
+
+
+def _wait_for(run: TierRun, timeout: float = 45) -> TierRun:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.status in (TierRun.Status.SUCCEEDED, TierRun.Status.FAILED):
+            return run
+        time.sleep(0.2)
+    raise AssertionError(f"run {run.pk} still {run.status} after {timeout} s: {run.done}/{run.total}")
+
+
+def _customers(manager):
+    TieringSettings.objects.filter(pk=1).update(chunk_size=4)  # 18 customers: 5 chunks
+    for _ in range(STRONG):
+        strong_customer(manager)
+    for _ in range(WEAK):
+        weak_customer(manager)
+
+
+def test_a_full_retier_on_a_real_worker(manager, celery_sender):
+    _customers(manager)
+    worker = _worker()
+    try:
+        first = _wait_for(services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.SCHEDULE))
+        assert first.status == TierRun.Status.SUCCEEDED, first.error
+        assert first.tier_counts == {"vip": STRONG, "dormant": WEAK} and first.done == STRONG + WEAK
+        assert TierAssignment.objects.filter(run=first).count() == STRONG + WEAK
+        assert Customer.objects.filter(tier__code="vip").count() == STRONG
+
+        second = _wait_for(services.tier_run_start(as_of=LATER, trigger=TierRun.Trigger.SCHEDULE))
+        assert second.status == TierRun.Status.SUCCEEDED, second.error
+        assert second.downgrades == STRONG and second.upgrades == 0
+        assert TierChange.objects.filter(run=second, direction="downgrade").count() == STRONG
+        assert Notice.objects.filter(run=second, recipient=manager, kind="downgrade").count() == STRONG
+        assert not Customer.objects.filter(tier__code="vip").exists()
+    finally:
+        _stop(worker)
+
+
+def test_failed_and_killed_chunks_complete_on_retry_exactly_once(manager, celery_sender):
+    _customers(manager)
+    first = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, enqueue=False)
+    services.tier_run_execute(first)
+    # Chunk 1 raises after writing its rows; chunk 3's worker process dies mid-transaction.
+    worker = _worker(fault="raise:1,exit:3")
+    try:
+        run = _wait_for(services.tier_run_start(as_of=LATER, trigger=TierRun.Trigger.SCHEDULE))
+    finally:
+        _stop(worker)
+    assert run.status == TierRun.Status.SUCCEEDED, run.error
+    attempts = dict(run.chunks.values_list("index", "attempts"))
+    assert attempts[1] == 2 and attempts[3] == 2 and attempts[0] == 1
+    assert TierAssignment.objects.filter(run=run).count() == STRONG + WEAK
+    per_customer = TierAssignment.objects.filter(run=run).values_list("customer_id", flat=True)
+    assert len(set(per_customer)) == STRONG + WEAK
+    assert TierChange.objects.filter(run=run).count() == STRONG
+    assert Notice.objects.filter(run=run).count() == STRONG
+    assert run.done == STRONG + WEAK and run.downgrades == STRONG
