@@ -1,0 +1,134 @@
+"""The account manager's day in a real browser: Debian's headless Chromium driven by Playwright.
+
+Never `playwright install`: the browser is /usr/bin/chromium, installed by the test setup.
+"""
+
+import os
+import re
+
+import pytest
+from django.db import connections
+from django.urls import reverse
+
+from tiering.models import Notice
+
+# Playwright's sync API runs an event loop; Django refuses ORM calls from such a thread without this.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser(live_server, book):
+    """One browser per test, started after the database is ready and stopped before it is reset.
+
+    While Playwright's sync API is active it marks an event loop as running, and Django then hands
+    out other connection objects; the test database's own setup and teardown must not run then."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        connections.close_all()  # the connections opened while Playwright was active
+        browser.close()
+
+
+def new_page(browser, *, locale: str = "zh-CN", width: int = 1366, height: int = 900):
+    """A fresh session (Chinese, the product's default, unless told) that records script errors."""
+    context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.problems = problems
+    return page
+
+
+def log_in(page, live_server, username: str):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "pass12345")
+    page.click("form.card button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def test_manager_filters_opens_a_breakdown_acknowledges_a_notice_and_switches_language(
+    live_server, book, manager, browser
+):
+    page = new_page(browser)
+    log_in(page, live_server, "manager")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert page.locator("a.tile").count() == 5  # one tile per tier on the dashboard
+    assert page.evaluate("Chart.getChart(document.getElementById('tier-chart')) !== undefined")
+
+    # Filter the list by tier: the URL carries the filter, only the core customer remains.
+    page.click("nav.mainnav >> a[href='/customers/']")
+    page.select_option("select[name=tier]", "core")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r"/customers/\?.*tier=core"))
+    rows = page.locator("table.table--customers tbody tr")
+    assert rows.count() == 1
+    assert "Harbour Foods" in rows.first.inner_text()
+    badge = rows.first.locator(".tier-badge")
+    assert badge.evaluate("el => getComputedStyle(el).getPropertyValue('--tier').trim()") == book["core"].tier.colour
+
+    # Open the customer: the live breakdown is drawn per rule, 60/40 per category.
+    rows.first.locator("a").first.click()
+    page.wait_for_url(f"{live_server.url}{reverse('web:customer-detail', args=[book['core'].code])}")
+    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('breakdown-chart'))")
+    bars = page.evaluate("Chart.getChart(document.getElementById('breakdown-chart')).data.labels.length")
+    assert bars == 6
+    assert "/ 60" in page.locator(".table--breakdown").inner_text()
+    assert "91310000MA1FL8XQ3K" not in page.content()
+
+    # Acknowledge one notice from the notices page.
+    page.click("nav.mainnav >> a[href='/notices/']")
+    open_before = page.locator("tr.row--open").count()
+    assert open_before == 2
+    page.locator(f"button[form='ack-{book['down'].pk}']").click()
+    page.wait_for_selector(".message--success")
+    assert page.locator("tr.row--open").count() == 1
+    assert Notice.objects.get(pk=book["down"].pk).acknowledged_by == manager
+
+    # Switch to English and back.
+    page.click("button[name=language][value=en]")
+    page.wait_for_selector("html[lang=en]")
+    assert page.locator("nav.mainnav").inner_text().split()[:2] == ["Dashboard", "Customers"]
+    page.click("button[name=language][value=zh-hans]")
+    page.wait_for_selector("html[lang=zh-hans]")
+    assert "客户" in page.locator("nav.mainnav").inner_text()
+
+    assert page.problems == []  # no script errors, no Content-Security-Policy violations
+
+
+def test_another_manager_cannot_open_the_first_managers_customer(live_server, book, browser):
+    page = new_page(browser)
+    log_in(page, live_server, "outsider")
+    response = page.goto(f"{live_server.url}{reverse('web:customer-detail', args=[book['core'].code])}")
+    assert response.status == 404
+    page.goto(f"{live_server.url}/customers/")
+    assert "Harbour Foods" not in page.content()
+    assert "Outsider Steel" in page.content()
+
+
+def test_phone_width_keeps_the_list_readable(live_server, book, browser):
+    page = new_page(browser, locale="en-US", width=390, height=844)
+    log_in(page, live_server, "manager")
+    page.goto(f"{live_server.url}/customers/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing pushes the page sideways on a phone
