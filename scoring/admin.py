@@ -7,8 +7,9 @@ rule set is validated as a whole and each save makes exactly one new version.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -199,7 +200,12 @@ class ScoringProfileAdmin(SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/scoring/simulation.html", context)
 
     def history_view(self, request, object_id, extra_context=None):
-        extra_context = {**(extra_context or {}), "rule_history": _rule_history_rows(int(object_id))}
+        try:
+            profile_id = int(unquote(object_id))
+        except ValueError:
+            raise Http404 from None
+        rule_history = _rule_history_rows(profile_id) if self.has_view_or_change_permission(request) else []
+        extra_context = {**(extra_context or {}), "rule_history": rule_history}
         return super().history_view(request, object_id, extra_context=extra_context)
 
 

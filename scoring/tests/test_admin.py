@@ -253,3 +253,8 @@ def test_calibration_view_suggests_and_applies(admin_client):
     response = admin_client.post(url, {code: f"{value:.2f}" for code, value in suggested.items()})
     assert response.status_code == 302
     assert float(Tier.objects.get(code="vip").min_score) == pytest.approx(suggested["vip"])
+
+
+def test_history_of_an_unknown_profile_is_not_found(admin_client, db):
+    response = admin_client.get("/admin/scoring/scoringprofile/abc/history/")
+    assert response.status_code == 404
