@@ -79,7 +79,11 @@ def _restrict_to_visible(rows: list[dict], user) -> tuple[list[dict], set[int]]:
 
 
 def _unknown_code_errors(exc: DomainError, rows: list[dict], hidden: set[int]) -> DomainError:
-    if not hidden or exc.code != "invalid_batch":
+    if exc.code != "invalid_batch":
+        return exc
+    if isinstance(exc.fields.get("rows"), list):
+        exc.fields["rows"].sort(key=lambda error: error.get("index", -1))  # stable: per row, fields in check order
+    if not hidden:
         return exc
     for error in exc.fields.get("rows", []):
         if error.get("index") in hidden and error.get("field") == "customer":
