@@ -128,6 +128,12 @@ def book(manager, outsider, tiers):
 
 
 @pytest.fixture
+def client():
+    """Assertions read English; the Chinese default has its own tests."""
+    return Client(headers={"accept-language": "en"})
+
+
+@pytest.fixture
 def manager_client(client, manager):
     client.force_login(manager)
     return client
@@ -136,6 +142,6 @@ def manager_client(client, manager):
 @pytest.fixture
 def admin_client_logged(admin_user):
     """Its own client, so a test can hold a manager's and an admin's session side by side."""
-    client = Client()
+    client = Client(headers={"accept-language": "en"})
     client.force_login(admin_user)
     return client

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
+from django.test import Client
 from django.urls import reverse
 
 from crm.tests.factories import CustomerFactory, UserFactory
@@ -381,11 +382,14 @@ def test_running_run_reports_its_progress(manager_client, book):
 # --- language --------------------------------------------------------------------------------------
 
 
-def test_pages_speak_chinese_by_default_and_english_on_request(manager_client, book, settings):
-    chinese = manager_client.get("/customers/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "客户" in chinese
-    manager_client.post("/i18n/setlang/", {"language": "en", "next": "/customers/"})
-    english = manager_client.get("/customers/").content.decode()
+def test_pages_speak_chinese_by_default_and_english_on_request(manager, book):
+    browser = Client()  # no language preference at all
+    browser.force_login(manager)
+    chinese = browser.get("/customers/").content.decode()
+    assert 'lang="zh-hans"' in chinese
+    assert "导出 CSV" in chinese and "工作台" in chinese
+    browser.post("/i18n/setlang/", {"language": "en", "next": "/customers/"})
+    english = browser.get("/customers/").content.decode()
     assert "Customers" in english
     assert 'lang="en"' in english
 
