@@ -3,10 +3,25 @@
 import datetime
 
 import pytest
+from django.utils import translation
 
 from scoring.models import ScoringProfile
 
 AS_OF = datetime.date(2026, 9, 30)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in English; the product's default language (zh-hans) is tested on its own."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
 
 
 @pytest.fixture

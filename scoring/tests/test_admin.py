@@ -10,12 +10,6 @@ from scoring.models import ScoreRule, ScoringProfile, Tier
 RULE_FIELDS = ["metric", "category", "weight", "normalisation", "floor", "cap", "bands", "direction", "missing_value"]
 
 
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def profile_post_data(profile, **changes) -> dict:
     """The change form as a browser would post it, with rule fields overridable as 'metric.field'."""
     rules = list(profile.rules.order_by("position", "id"))
@@ -68,6 +62,13 @@ def test_profile_page_shows_the_category_split(admin_client, default_profile):
     assert response.status_code == 200
     assert "quantitative 60 / qualitative 40" in response.content.decode()
     assert "Simulate this change" in response.content.decode()
+
+
+def test_profile_page_speaks_chinese_by_default(client, admin_user, default_profile):
+    client.force_login(admin_user)
+    content = client.get(change_url(default_profile)).content.decode()
+    assert 'lang="zh-hans"' in content
+    assert "定量 60 / 定性 40" in content and "模拟此修改" in content
 
 
 def test_profile_list_shows_version_and_split(admin_client, default_profile):
