@@ -79,11 +79,28 @@ def assignments_write(rows: list[tuple]) -> None:
     if _is_postgres():
         _copy(TierAssignment._meta.db_table, ASSIGNMENT_COLUMNS, rows)
         return
-    TierAssignment.objects.bulk_create(
-        [TierAssignment(**dict(zip(ASSIGNMENT_COLUMNS, row, strict=True))) for row in rows],
-        batch_size=2000,
-        ignore_conflicts=True,
+    _insert_many(TierAssignment._meta.db_table, ASSIGNMENT_COLUMNS, rows)
+
+
+def _insert_many(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Portable fast path: one prepared INSERT executed for every row, duplicates skipped."""
+    qn = connection.ops.quote_name
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = (
+        f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) VALUES ({placeholders}) "  # noqa: S608
+        "ON CONFLICT DO NOTHING"
     )
+    adapt = connection.ops.adapt_datetimefield_value
+
+    def value(v):
+        if isinstance(v, datetime.datetime):
+            return adapt(v)
+        if isinstance(v, dict | list):
+            return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+        return v
+
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [[value(v) for v in row] for row in rows])
 
 
 def customers_update(columns: Sequence[str], rows: list[tuple], constants: dict | None = None) -> None:

@@ -45,7 +45,8 @@ class Command(BaseCommand):
             )
         except DomainError as exc:
             details = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.fields.items())
-            raise CommandError(f"{exc.message} {details}".strip()) from None
+            hint = " (--force)" if exc.code == "period_done" else ""
+            raise CommandError(f"{exc.message}{hint} {details}".strip()) from None
         self.stdout.write(
             f"Run #{run.pk} {run.period} as of {as_of}: {run.total} customers" + (" (dry run)" if run.dry_run else "")
         )
@@ -75,7 +76,7 @@ class Command(BaseCommand):
 
     def _summary(self, run: TierRun, elapsed: float) -> None:
         codes = list(Tier.objects.order_by("rank").values_list("code", flat=True))
-        extra = sorted(set(run.tier_counts_before) | set(run.tier_counts) - set(codes))
+        extra = sorted((set(run.tier_counts_before) | set(run.tier_counts)) - set(codes))
         rows = [(code, run.tier_counts_before.get(code, 0), run.tier_counts.get(code, 0)) for code in codes + extra]
         width = max([len("tier")] + [len(code) for code, _b, _a in rows])
         self.stdout.write(f"{'tier':<{width}}  {'before':>9}  {'after':>9}  {'change':>8}")

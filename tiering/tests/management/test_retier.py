@@ -30,7 +30,7 @@ def test_retier_dry_run_writes_nothing(strong):
 
 def test_retier_refuses_a_done_period_unless_forced(strong):
     _retier("--as-of", "2026-10-01")
-    with pytest.raises(CommandError, match="force"):
+    with pytest.raises(CommandError, match="--force"):
         _retier("--as-of", "2026-10-01")
     _retier("--as-of", "2026-10-01", "--force", "--period", "2026-Q4")
     assert TierRun.objects.filter(status="succeeded").count() == 2
