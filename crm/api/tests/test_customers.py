@@ -6,7 +6,7 @@ import time_machine
 from django.contrib.auth.models import Permission
 
 from crm.models import Customer, Order
-from crm.tests.factories import CustomerFactory, OrderFactory, SurveyFactory
+from crm.tests.factories import CustomerFactory, OrderFactory, SurveyFactory, UserFactory
 from scoring.models import Tier
 from tiering.models import TierOverride
 
@@ -238,3 +238,12 @@ def test_orders_count_is_not_changed_by_reads(admin_api, customer):
     OrderFactory(customer=customer)
     admin_api.get(f"{URL}{customer.code}/")
     assert Order.objects.count() == 1
+
+
+def test_creator_without_view_all_still_gets_the_created_record(api_client_for, manager):
+    creator = UserFactory(username="clerk")
+    creator.user_permissions.add(Permission.objects.get(codename="add_customer"))
+    payload = {"name": "Gamma", "industry": "EDU", "customer_type": "b2c", "account_manager": "manager"}
+    response = api_client_for(creator).post(URL, payload, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["code"].startswith("EDU")

@@ -82,7 +82,10 @@ class CustomerViewSet(
     admin_actions = {"override", "override_remove"}
 
     def get_queryset(self):
-        customers = Customer.objects.select_related(
+        return customers_visible_to(self.request.user, self._customers())
+
+    def _customers(self):
+        return Customer.objects.select_related(
             "industry",
             "tier",
             "computed_tier",
@@ -90,7 +93,6 @@ class CustomerViewSet(
             "tier_override__tier",
             "tier_override__created_by",
         ).annotate(score_sort=Coalesce("score", Value(Decimal("-1")), output_field=DecimalField()))
-        return customers_visible_to(self.request.user, customers)
 
     def get_serializer_class(self):
         if self.action in {"create", "partial_update"}:
@@ -98,7 +100,8 @@ class CustomerViewSet(
         return CustomerSerializer
 
     def _detail(self, code: str, http_status=status.HTTP_200_OK) -> Response:
-        customer = self.get_queryset().get(code=code)
+        """The record as stored, re-read with its relations; the caller has just written it, so no visibility check."""
+        customer = self._customers().get(code=code)
         return Response(CustomerSerializer(customer, context=self.get_serializer_context()).data, status=http_status)
 
     @extend_schema(request=CustomerWriteSerializer, responses={201: CustomerSerializer})
