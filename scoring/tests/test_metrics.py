@@ -3,6 +3,8 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm.models import Customer, Interaction
 from crm.tests.factories import CustomerFactory, InteractionFactory, OrderFactory, SurveyFactory, industry
@@ -94,10 +96,16 @@ def make_customers(count):
     return customers
 
 
-@pytest.mark.parametrize("count", [5, 50])
-def test_queries_do_not_grow_with_the_number_of_customers(db, django_assert_num_queries, count):
-    make_customers(count)
-    with django_assert_num_queries(4):  # customers, orders, surveys, interactions
-        table = metric_table(Customer.objects.all(), AS_OF)
-    assert len(table) == count
-    assert table.metrics["referrals_12m"].tolist() == [1] * count
+def test_queries_do_not_grow_with_the_number_of_customers(db, django_assert_max_num_queries):
+    """One query per metric family (customers, orders, surveys, interactions), whatever the count.
+    PostgreSQL's path adds a few fixed statements (savepoint, planner settings)."""
+    counts = []
+    for size in (5, 50):
+        Customer.objects.all().delete()
+        make_customers(size)
+        with CaptureQueriesContext(connection) as queries, django_assert_max_num_queries(10):
+            table = metric_table(Customer.objects.all(), AS_OF)
+        assert len(table) == size
+        assert table.metrics["referrals_12m"].tolist() == [1] * size
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
