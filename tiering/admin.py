@@ -2,13 +2,25 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm.exceptions import DomainError
+from crm.selectors import user_sees_all_customers
 from tiering import selectors, services
 from tiering.models import Notice, TierAssignment, TierChange, TieringSettings, TierOverride, TierRun, TierRunChunk
+
+
+class CustomerScopedMixin:
+    """Account managers see only rows of their own customers, in admin as everywhere else."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if user_sees_all_customers(request.user):
+            return queryset
+        return queryset.filter(customer__account_manager=request.user)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -79,7 +91,7 @@ class TierRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TierAssignment)
-class TierAssignmentAdmin(ReadOnlyAdmin):
+class TierAssignmentAdmin(CustomerScopedMixin, ReadOnlyAdmin):
     list_display = (
         "customer",
         "run",
@@ -100,7 +112,7 @@ class TierAssignmentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TierChange)
-class TierChangeAdmin(ReadOnlyAdmin):
+class TierChangeAdmin(CustomerScopedMixin, ReadOnlyAdmin):
     list_display = ("customer", "direction", "from_tier", "to_tier", "score_before", "score", "run", "created_at")
     list_filter = ("direction", "to_tier")
     list_select_related = ("customer", "from_tier", "to_tier", "run")
@@ -150,13 +162,27 @@ class TierOverrideForm(forms.ModelForm):
 
 
 @admin.register(TierOverride)
-class TierOverrideAdmin(SimpleHistoryAdmin):
+class TierOverrideAdmin(CustomerScopedMixin, SimpleHistoryAdmin):
     form = TierOverrideForm
     list_display = ("customer", "tier", "reason", "expires_on", "created_by", "created_at")
     list_filter = ("tier",)
     list_select_related = ("customer", "tier", "created_by")
     search_fields = ("customer__code", "customer__name", "reason")
     raw_id_fields = ("customer",)
+
+    def _visible_or_404(self, request, object_id):
+        if user_sees_all_customers(request.user):
+            return  # including the history of overrides since removed
+        if not self.get_queryset(request).filter(pk=object_id).exists():
+            raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._visible_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context=extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._visible_or_404(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context=extra_context)
 
     def save_model(self, request, obj, form, change):
         """Through the service, so the customer's tier changes at once and the change is recorded."""
