@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.filters import CustomerFilter
+from crm.models import Customer
 from crm.selectors import CUSTOMER_DEFAULT_SORT, account_managers_with_customers
 from scoring.models import Tier
 
@@ -30,6 +31,13 @@ class CustomerListFilter(CustomerFilter):
         empty_label=_("All managers"),
     )
 
+    customer_type = django_filters.ChoiceFilter(
+        choices=Customer.CustomerType.choices, label=_("Customer type"), empty_label=_("All types")
+    )
+    lifecycle = django_filters.ChoiceFilter(
+        choices=Customer.Lifecycle.choices, label=_("Lifecycle stage"), empty_label=_("All stages")
+    )
+
     def __init__(self, *args, show_account_manager: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if not show_account_manager:
@@ -51,8 +59,6 @@ class CustomerListFilter(CustomerFilter):
         fields["tier"].queryset = Tier.objects.order_by("rank")
         fields["tier"].empty_label = _("All tiers")
         fields["industry"].empty_label = _("All industries")
-        fields["customer_type"].empty_label = _("All types")
-        fields["lifecycle"].empty_label = _("All stages")
         fields["flagged"].widget = forms.Select(
             choices=[("", _("Any")), ("true", _("With warnings")), ("false", _("Without warnings"))]
         )

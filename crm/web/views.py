@@ -39,6 +39,15 @@ from tiering.models import Notice, TierChange, TierRun
 PAGE_SIZE = 25
 
 
+def grouped(value, places: int = 0, *, trim: bool = False) -> str:
+    """1234567.5 -> '1,234,568': figures read the same in both languages (Django's zh locale groups nothing).
+    `trim` drops the decimals of whole numbers (22.00 -> 22)."""
+    if value is None:
+        return "—"
+    text = f"{float(value):,.{places}f}"
+    return text.rstrip("0").rstrip(".") if trim and places and float(value).is_integer() else text
+
+
 def duration_label(minutes: int) -> str:
     """15 -> '15 minutes', 120 -> '2 hours', 2880 -> '48 hours'."""
     if minutes and minutes % 60 == 0:
@@ -121,7 +130,14 @@ class CustomerListView(CustomerListMixin, TemplateView):
             filter_form=self.filterset.form,
             filter_errors=self.filterset.errors,
             page_obj=page,
-            rows=[(customer, [flag_label(f) for f in customer.flags]) for customer in page.object_list],
+            rows=[
+                {
+                    "customer": customer,
+                    "flags": [flag_label(f) for f in customer.flags],
+                    "spend": grouped(customer.spend_12m),
+                }
+                for customer in page.object_list
+            ],
             sort=self.sort,
             sort_choices=SORT_CHOICES,
             sort_columns=_sort_columns(self.sort),
@@ -213,9 +229,16 @@ class CustomerDetailView(CustomerScopeMixin, TemplateView):
             sensitive_masked=not sees_sensitive,
             first_response=duration_label(customer.tier.first_response_minutes) if customer.tier else "",
             flags=[flag_label(f) for f in customer.flags],
-            **customer_activity(customer),
+            spend_12m=grouped(customer.spend_12m),
+            **_activity_with_amounts(customer),
         )
         return context
+
+
+def _activity_with_amounts(customer) -> dict:
+    activity = customer_activity(customer)
+    activity["orders"] = [(order, grouped(order.amount, 2)) for order in activity["orders"]]
+    return activity
 
 
 def _breakdown(live) -> dict:
@@ -228,7 +251,12 @@ def _breakdown(live) -> dict:
             {"label": str(category_labels.get(rule.category, rule.category)), "rules": [], "points": 0.0, "max": 0.0},
         )
         group["rules"].append(
-            {"label": metric_label(rule.metric), "value": rule.value, "points": rule.points, "max": rule.max_points}
+            {
+                "label": metric_label(rule.metric),
+                "value": None if rule.value is None else grouped(rule.value, 2, trim=True),
+                "points": rule.points,
+                "max": rule.max_points,
+            }
         )
         group["points"] += rule.points
         group["max"] += rule.max_points

@@ -39,7 +39,7 @@ def shoot(base: str, pages: list[tuple[str, str]], *, username: str, width: int,
                 page.goto(base + path)
             page.wait_for_load_state("networkidle")
             page.wait_for_timeout(700)  # chart animation
-            page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+            page.screenshot(path=str(OUT / f"{name}.png"), full_page=width > 500)
             print("wrote", name)
         browser.close()
 
@@ -53,14 +53,7 @@ if __name__ == "__main__":
         ("notices", "/notices/"),
     ]
     shoot(base_url, desktop, username="manager1", width=1366, height=900, language="zh-hans")
-    shoot(
-        base_url,
-        [("runs-admin-en", "/runs/"), ("customers-admin-en", "/customers/?tier=core")],
-        username="admin",
-        width=1366,
-        height=900,
-        language="en",
-    )
-    shoot(
-        base_url, [("customer-phone", "first-customer")], username="manager1", width=390, height=844, language="zh-hans"
-    )
+    admin_pages = [("runs-en", "/runs/"), ("customers-en", "/customers/?tier=core&sort=-spend_12m")]
+    shoot(base_url, admin_pages, username="admin", width=1366, height=900, language="en")
+    phone_pages = [("dashboard-phone", "/"), ("customer-phone", "first-customer")]
+    shoot(base_url, phone_pages, username="manager1", width=390, height=844, language="zh-hans")

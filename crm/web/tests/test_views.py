@@ -95,7 +95,7 @@ def test_dashboard_runs_a_constant_number_of_queries(
 
 
 def listed(response):
-    return [customer.name for customer, _labels in response.context["rows"]]
+    return [row["customer"].name for row in response.context["rows"]]
 
 
 def test_list_shows_only_the_managers_customers(manager_client, book):
@@ -420,3 +420,34 @@ def test_customers_without_a_manager_are_admin_only(manager_client, admin_client
     orphan = CustomerFactory(account_manager=None, name="Nobody's Customer", spend_12m=Decimal("1"))
     assert manager_client.get(reverse("web:customer-detail", args=[orphan.code])).status_code == 404
     assert admin_client_logged.get(reverse("web:customer-detail", args=[orphan.code])).status_code == 200
+
+
+# --- formatting helpers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "trim", "expected"),
+    [
+        (Decimal("797493.24"), 0, False, "797,493"),
+        (Decimal("4000.00"), 2, False, "4,000.00"),
+        (22.0, 2, True, "22"),
+        (1.45, 2, True, "1.45"),
+        (None, 0, False, "—"),
+    ],
+)
+def test_grouped_figures(value, places, trim, expected):
+    from crm.web.views import grouped
+
+    assert grouped(value, places, trim=trim) == expected
+
+
+@pytest.mark.parametrize(
+    ("minutes", "expected"), [(15, "15 minutes"), (120, "2 hours"), (1440, "24 hours"), (1, "1 minute")]
+)
+def test_first_response_reads_naturally(minutes, expected):
+    from django.utils import translation
+
+    from crm.web.views import duration_label
+
+    with translation.override("en"):
+        assert duration_label(minutes) == expected
