@@ -206,6 +206,14 @@ def generate(*, customers: int, as_of: datetime.date, seed: int = 42, verbose: b
                 key = (int(industry_ids[industry_index[index]]), int(since_years[index]))
                 sequences[key] = sequences.get(key, 0) + 1
                 codes.append(f"{industry_codes[industry_index[index]]}{key[1]}{sequences[key]:03d}")
+            # Records were created over the years, as in a live database (not one shared timestamp).
+            created_days = np.minimum(as_of_ordinal - since, 10 * 365) * rng.random(size)
+            created = (
+                (np.datetime64(as_of.isoformat(), "s") - (created_days * 86400).astype("timedelta64[s]"))
+                .astype(str)
+                .tolist()
+            )
+            created = [f"{value}+00:00" for value in created]
             b2c = rng.random(size) < 0.3
             potential = rng.integers(3, 11, size)
             potential_null = rng.random(size) < 0.1
@@ -269,8 +277,8 @@ def generate(*, customers: int, as_of: datetime.date, seed: int = 42, verbose: b
                     ["0"] * size,
                     [None] * size,
                     ["0"] * size,
-                    [now] * size,
-                    [now] * size,
+                    created,
+                    created,
                 ],
             )
             counts.customers += size
