@@ -203,7 +203,7 @@ def _decimal_parse(value, *, index: int, field_name: str, errors: _RowErrors, pl
     if not number.is_finite():
         errors.add(index, field_name, _("%(value)r is not a number.") % {"value": value})
         return None
-    if number != number.quantize(Decimal(1).scaleb(-places)):
+    if number.adjusted() < 15 and number != number.quantize(Decimal(1).scaleb(-places)):  # larger: "too large" below
         errors.add(index, field_name, _("At most %(places)d decimal places are allowed.") % {"places": places})
         return None
     return number
