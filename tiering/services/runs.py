@@ -122,9 +122,16 @@ def tier_run_start(
 
 
 def _enqueue(run_id: int) -> None:
+    """Hand the run to Celery. If that fails (broker down), the run is marked failed, to be resumed."""
     from tiering import tasks
 
-    tasks.tier_run_dispatch(run_id)
+    try:
+        tasks.tier_run_dispatch(run_id)
+    except Exception as exc:
+        logger.exception("tier run %s could not be queued", run_id)
+        TierRun.objects.filter(pk=run_id, status__in=[TierRun.Status.PENDING, TierRun.Status.RUNNING]).update(
+            status=TierRun.Status.FAILED, finished_at=timezone.now(), error=f"not queued: {exc!r}"[:2000]
+        )
 
 
 def _run_mark_running(run_id: int) -> None:

@@ -224,3 +224,23 @@ def test_grace_keeps_the_tier_for_the_configured_runs(strong, tiers, tiering_set
     strong.refresh_from_db()
     assert strong.tier != tiers["vip"] and strong.runs_below_threshold == 0
     assert TierChange.objects.filter(direction="downgrade").count() == 1
+
+
+def test_a_run_that_cannot_be_queued_fails_cleanly_and_can_be_resumed(
+    strong, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tiering import tasks
+
+    def broker_down(run_id):
+        raise ConnectionRefusedError("redis is down")
+
+    monkeypatch.setattr(tasks, "tier_run_dispatch", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.API)
+    run.refresh_from_db()
+    assert run.status == TierRun.Status.FAILED and "not queued" in run.error
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.tier_run_resume(run)
+    run.refresh_from_db()
+    assert run.status == TierRun.Status.SUCCEEDED
