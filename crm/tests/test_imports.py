@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import translation
 from openpyxl import Workbook
 
 from crm.exceptions import DomainError
@@ -194,7 +195,7 @@ def test_command_rejects_bad_file_with_a_line_per_error(tmp_path, capsys):
     path = tmp_path / "c.csv"
     path.write_bytes("name,industry,customer_type\nOK,MFG,b2b\nBad,XXX,b2b\n".encode("gbk"))
 
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError), translation.override("en"):
         call_command("import_customers", str(path))
 
     assert "line 3, column industry" in capsys.readouterr().err
@@ -205,7 +206,8 @@ def test_command_skip_invalid_imports_the_good_rows(tmp_path, capsys):
     path = tmp_path / "c.csv"
     path.write_text("name,industry,customer_type\nOK,MFG,b2b\nBad,XXX,b2b\n", encoding="utf-8")
 
-    call_command("import_customers", str(path), "--skip-invalid")
+    with translation.override("en"):
+        call_command("import_customers", str(path), "--skip-invalid")
 
     out = capsys.readouterr()
     assert "1 created" in out.out and "line 3" in out.err
