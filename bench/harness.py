@@ -218,7 +218,7 @@ def measure_retier(results: Results, *, floor: float, customers: int, repetition
         ratio <= 4,
         f"= {ratio:.1f}× floor; {customers / median:,.0f} customers/s; {assignments:,} assignment rows, "
         f"~{statistics.median(changes):,.0f} changes per run; the Python process used "
-        f"{statistics.median(cpu):.1f} s of CPU (start-up included), the rest is waiting on PostgreSQL",
+        f"{statistics.median(cpu):.1f} s of CPU (start-up included); the rest of the wall time it waited for PostgreSQL or for a shared CPU",
     )
     peak = max(memory) / 1024
     results.add("4. peak memory of the re-tier process", f"{peak:,.0f} MiB", "< 1024 MiB at 1M", peak < 1024)
