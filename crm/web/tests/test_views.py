@@ -451,3 +451,13 @@ def test_first_response_reads_naturally(minutes, expected):
 
     with translation.override("en"):
         assert duration_label(minutes) == expected
+
+
+def test_not_found_and_not_allowed_pages_say_what_to_do(client, outsider, book):
+    client.force_login(outsider)
+    missing = client.get(reverse("web:customer-detail", args=[book["core"].code]))
+    assert missing.status_code == 404
+    assert "not yours to see" in missing.content.decode()
+    refused = client.post("/runs/start/", {"as_of": "2026-09-30"})
+    assert refused.status_code == 403
+    assert "Ask an administrator" in refused.content.decode()
