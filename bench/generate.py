@@ -374,7 +374,7 @@ def generate(*, customers: int, as_of: datetime.date, seed: int = 42, verbose: b
             ["auth_user", "auth_user_groups", "crm_customer", "crm_order", "crm_satisfactionsurvey", "crm_interaction"],
         )
 
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:  # VACUUM needs autocommit
         with connection.cursor() as cursor:
             for table in ["crm_customer", "crm_order", "crm_satisfactionsurvey", "crm_interaction", "auth_user"]:
                 cursor.execute(f"VACUUM ANALYZE {table}")
