@@ -3,6 +3,8 @@ batches (and re-pushing some, as a client retrying after a timeout would), and o
 run started half-way through. Every order reference the API acknowledged is written to
 SOAK_OUT/pushed.txt so the check afterwards can prove each is stored exactly once."""
 
+# ruff: noqa: S311 -- random only picks pages and amounts for the load mix, never a secret
+
 import itertools
 import os
 import random
