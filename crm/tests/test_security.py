@@ -190,3 +190,13 @@ def test_creating_and_importing_customers_never_logs_sensitive_values(caplog, ma
         )
 
     assert TAX_ID not in caplog.text and BANK_ACCOUNT not in caplog.text
+
+
+@pytest.mark.django_db
+def test_an_oversized_request_body_is_refused_with_400_not_500(client, admin_user, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    client.force_login(admin_user)
+
+    response = client.post(reverse("api:orders"), "[" + ",".join(["{}"] * 2000) + "]", content_type="application/json")
+
+    assert response.status_code == 400
