@@ -3,6 +3,7 @@
 Never `playwright install`: the browser is /usr/bin/chromium, installed by the test setup.
 """
 
+import datetime
 import os
 import re
 
@@ -10,7 +11,7 @@ import pytest
 from django.db import connections
 from django.urls import reverse
 
-from tiering.models import Notice
+from tiering.models import Notice, TierRun
 
 # Playwright's sync API runs an event loop; Django refuses ORM calls from such a thread without this.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -91,7 +92,7 @@ def test_manager_filters_opens_a_breakdown_acknowledges_a_notice_and_switches_la
     # Open the customer: the live breakdown is drawn per rule, 60/40 per category.
     rows.first.locator("a").first.click()
     page.wait_for_url(f"{live_server.url}{reverse('web:customer-detail', args=[book['core'].code])}")
-    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('breakdown-chart'))")
+    page.wait_for_load_state("load")  # deferred scripts have drawn the charts by then
     bars = page.evaluate("Chart.getChart(document.getElementById('breakdown-chart')).data.labels.length")
     assert bars == 6
     assert "/ 60" in page.locator(".table--breakdown").inner_text()
@@ -132,3 +133,21 @@ def test_phone_width_keeps_the_list_readable(live_server, book, browser):
     log_in(page, live_server, "manager")
     page.goto(f"{live_server.url}/customers/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing pushes the page sideways on a phone
+
+
+def test_a_running_run_shows_live_progress_and_the_page_refreshes_when_it_ends(live_server, book, admin_user, browser):
+    run = TierRun.objects.create(
+        period="2026-Q4", as_of=datetime.date(2026, 12, 31), status="running", total=200, done=50
+    )
+    page = new_page(browser, locale="en-US")
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "pass12345")
+    page.click("form.card button[type=submit]")
+    page.goto(f"{live_server.url}/runs/")
+    assert page.locator("[data-run-progress] progress").get_attribute("value") == "25"
+    TierRun.objects.filter(pk=run.pk).update(done=150)
+    page.wait_for_selector("[data-run-progress] progress[value='75']")  # polled, no reload yet
+    TierRun.objects.filter(pk=run.pk).update(done=200, status="succeeded")
+    page.wait_for_selector("[data-run-progress]", state="detached")  # reloaded: nothing runs any more
+    assert page.problems == []
