@@ -58,8 +58,8 @@ def _copy(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
     """COPY rows into `table`. None becomes NULL (an unquoted empty field)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    for row in rows:
-        writer.writerow(["" if v is None else _csv_value(v) for v in row])
+    plain = (str, int, float)
+    writer.writerows(["" if v is None else (v if type(v) in plain else _csv_value(v)) for v in row] for row in rows)
     buffer.seek(0)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     sql = f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN WITH (FORMAT csv)"

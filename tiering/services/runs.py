@@ -7,6 +7,7 @@ writes, so a retried or duplicated chunk task finds the claim taken and writes n
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -209,30 +210,40 @@ def chunk_process(chunk_id: int) -> bool:
     return True
 
 
-def _metrics_snapshot(evaluation: Evaluation) -> list[dict]:
+def _json_column(values: np.ndarray, decimals: int) -> list[str]:
+    """JSON numbers for a float column (null for NaN), formatted in one vectorised pass."""
+    rounded = np.round(values.astype(float), decimals)
+    return np.where(np.isnan(rounded), "null", rounded.astype(str)).tolist()
+
+
+def _json_objects(keys: list[str], columns: list[list[str]], size: int) -> list[str]:
+    if not keys:
+        return ["{}"] * size
+    template = "{" + ",".join(f'"{key}":%s' for key in keys) + "}"
+    return [template % row for row in zip(*columns, strict=True)]
+
+
+def _metrics_snapshot(evaluation: Evaluation) -> list[str]:
+    """Every metric value per customer, as JSON text ready for the history row."""
     table = evaluation.scored.table
     keys = [key for key in METRICS if key in table.metrics]
-    columns = [np.round(table.metrics[key], 4).tolist() for key in keys]
-    return (
-        [
-            {key: (None if value != value else value) for key, value in zip(keys, row, strict=True)}
-            for row in zip(*columns, strict=True)
-        ]
-        if columns
-        else [{} for _ in range(len(evaluation))]
-    )
+    return _json_objects(keys, [_json_column(table.metrics[key], 4) for key in keys], len(evaluation))
 
 
-def _points_snapshot(evaluation: Evaluation) -> list[dict]:
+def _points_snapshot(evaluation: Evaluation) -> list[str]:
+    """Points of each rule of the customer's profile, as JSON text."""
     scored = evaluation.scored
-    result: list[dict] = [{} for _ in range(len(scored))]
+    result: list[str] = ["{}"] * len(scored)
     for profile_id, profile in scored.profiles.items():
         positions = np.nonzero(scored.profile_ids == profile_id)[0]
         if not positions.size:
             continue
-        columns = [(rule.metric, np.round(scored.points[rule.metric][positions], 2).tolist()) for rule in profile.rules]
-        for offset, position in enumerate(positions.tolist()):
-            result[position] = {metric: values[offset] for metric, values in columns}
+        keys = [rule.metric for rule in profile.rules]
+        rows = _json_objects(
+            keys, [_json_column(scored.points[key][positions], 2) for key in keys], int(positions.size)
+        )
+        for position, row in zip(positions.tolist(), rows, strict=True):
+            result[position] = row
     return result
 
 
@@ -268,6 +279,7 @@ def _chunk_write(run: TierRun, chunk: TierRunChunk, evaluation: Evaluation) -> N
     lifecycle = evaluation.lifecycle.tolist()
     metrics = _metrics_snapshot(evaluation)
     points = _points_snapshot(evaluation)
+    flags = [json.dumps(f) if f else "[]" for f in evaluation.flags]
     spend = np.round(table.metrics["spend_12m"], 2).tolist()
     last_order = table.last_order.tolist()
 
@@ -288,7 +300,7 @@ def _chunk_write(run: TierRun, chunk: TierRunChunk, evaluation: Evaluation) -> N
                 points[i],
                 overridden[i],
                 runs_below[i],
-                evaluation.flags[i],
+                flags[i],
                 now,
             )
             for i in range(len(ids))
