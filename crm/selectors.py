@@ -94,3 +94,21 @@ def customer_activity(customer: Customer, *, limit: int = 10) -> dict[str, list]
         ),
         "surveys": list(customer.surveys.order_by("-surveyed_at", "-id")[:limit]),
     }
+
+
+def customers_flagged_count(customers: QuerySet) -> int:
+    return customers.exclude(flags=[]).count()
+
+
+def tier_changes_by_direction(customers: QuerySet, run) -> dict[str, int]:
+    """Upgrades and downgrades a tier run made among these customers: {"upgrade": n, "downgrade": m}."""
+    from tiering.models import TierChange
+
+    if run is None:
+        return {}
+    return dict(
+        TierChange.objects.filter(run=run, customer__in=customers.values("pk"))
+        .order_by()
+        .values_list("direction")
+        .annotate(total=Count("id"))
+    )

@@ -74,3 +74,23 @@ def test_activity_is_newest_first_and_limited(customer):
     assert len(activity["orders"]) == 10
     assert activity["orders"][0].ordered_at == datetime.date(2026, 1, 12)
     assert len(activity["interactions"]) == 1 and activity["surveys"] == []
+
+
+def test_changes_by_direction_count_only_the_given_customers(manager, outsider, tiers):
+    from crm.selectors import tier_changes_by_direction
+    from tiering.models import TierChange, TierRun
+
+    run = TierRun.objects.create(period="2026-Q3", as_of=datetime.date(2026, 9, 30), status="succeeded")
+    mine = CustomerFactory(account_manager=manager)
+    theirs = CustomerFactory(account_manager=outsider)
+    for customer, direction in ((mine, "upgrade"), (theirs, "upgrade"), (theirs, "downgrade")):
+        TierChange.objects.create(
+            run=run if customer is mine or direction == "upgrade" else None,
+            customer=customer,
+            from_tier=tiers["core"],
+            to_tier=tiers["vip"],
+            direction=direction,
+            score=Decimal("91"),
+        )
+    assert tier_changes_by_direction(customers_visible_to(manager), run) == {"upgrade": 1}
+    assert tier_changes_by_direction(customers_visible_to(manager), None) == {}

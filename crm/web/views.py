@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -20,6 +19,8 @@ from crm.selectors import (
     customer_list,
     customer_tier_distribution,
     customers_flagged,
+    customers_flagged_count,
+    tier_changes_by_direction,
     user_sees_all_customers,
     user_sees_sensitive_fields,
 )
@@ -68,13 +69,7 @@ class DashboardView(CustomerScopeMixin, TemplateView):
         customers = self.visible_customers()
         tier_rows, untiered, total = customer_tier_distribution(customers)
         run = tiering_selectors.latest_run()
-        run_changes = {}
-        if run is not None:
-            run_changes = dict(
-                TierChange.objects.filter(run=run, customer__in=customers.values("pk"))
-                .values_list("direction")
-                .annotate(total=Count("id"))
-            )
+        run_changes = tier_changes_by_direction(customers, run)
         context.update(
             tier_rows=tier_rows,
             untiered=untiered,
@@ -92,7 +87,7 @@ class DashboardView(CustomerScopeMixin, TemplateView):
             run_downgrades=run_changes.get(TierChange.Direction.DOWNGRADE, 0),
             open_notices=list(self.visible_notices().filter(acknowledged_at__isnull=True)[:6]),
             flagged=[(c, [flag_label(f) for f in c.flags]) for c in customers_flagged(customers)],
-            flagged_total=customers.exclude(flags=[]).count(),
+            flagged_total=customers_flagged_count(customers),
         )
         return context
 
