@@ -202,8 +202,11 @@ def _leaks(response, markers) -> list[str]:
         body += json.dumps(json.loads(body), ensure_ascii=False)  # catch \\u-escaped names in JSON
     except ValueError:
         pass
-    # A redirect to the login page echoes the requested path in ?next=: that is not data coming back.
-    location = unquote(response.headers.get("Location", "")).replace(unquote(response.request["PATH_INFO"]), "")
+    # A redirect to the login page (?next=) or a 404 page may echo the requested path: that is
+    # not data coming back, so the path itself is taken out before looking for the markers.
+    path = unquote(response.request["PATH_INFO"])
+    body = body.replace(path, "").replace(path.replace("/", "\\/"), "")
+    location = unquote(response.headers.get("Location", "")).replace(path, "")
     return [m for m in markers if m in body or m in location]
 
 
