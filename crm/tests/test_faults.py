@@ -389,7 +389,7 @@ def test_run_interrupted_by_a_database_restart_fails_cleanly_and_resumes(worker_
 
     run = _wait_for(
         lambda: TierRun.objects.filter(pk=run.pk, status__in=["succeeded", "failed"]).first(),
-        timeout=180,
+        timeout=90,
         what="the run to be closed after the restart",
         worker_log=tmp_path / "worker.log",
     )
