@@ -1,6 +1,7 @@
 """Hardening a user (or an attacker) would notice: deploy checks, headers, login throttling,
 API tokens that are hashed and revocable, and sensitive fields that are never shown in clear."""
 
+import io
 import logging
 import os
 import subprocess
@@ -13,6 +14,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.urls import reverse
 from knox.models import AuthToken
+from openpyxl import load_workbook
 
 from crm.tests.factories import CustomerFactory, UserFactory
 
@@ -200,3 +202,22 @@ def test_an_oversized_request_body_is_refused_with_400_not_500(client, admin_use
     response = client.post(reverse("api:orders"), "[" + ",".join(["{}"] * 2000) + "]", content_type="application/json")
 
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["web:customer-list", "web:customer-export-csv", "web:customer-export-xlsx", "detail"])
+def test_web_pages_and_exports_never_show_clear_sensitive_values(client, manager, sensitive_customer, page):
+    client.force_login(manager)
+    url = (
+        reverse("web:customer-detail", kwargs={"code": sensitive_customer.code}) if page == "detail" else reverse(page)
+    )
+
+    response = client.get(url)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if page.endswith("xlsx"):  # compressed: read the cells
+        sheet = load_workbook(io.BytesIO(body), read_only=True).worksheets[0]
+        body = " ".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row).encode()
+        assert sensitive_customer.code.encode() in body
+
+    assert response.status_code == 200
+    assert TAX_ID.encode() not in body and BANK_ACCOUNT.encode() not in body
