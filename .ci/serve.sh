@@ -13,10 +13,16 @@ $PY manage.py migrate --noinput
 if $PY manage.py seed_demo --if-empty; then :; else
     echo "run: seeding demo data failed" >&2; exit 1
 fi
-# Tier the demo customers so the lists show tiers (the retier command comes with the tiering app).
+# Tier the demo customers at the start of the last three quarters, so the demo shows tier
+# history, upgrades, downgrades and notices, not only today's tiers.
 untiered="$($PY manage.py shell -c 'from crm.models import Customer; print(Customer.objects.filter(tier__isnull=True).exists())')"
-if [ "$untiered" = "True" ] && $PY manage.py help retier >/dev/null 2>&1; then
-    $PY manage.py retier || echo "run: retier failed; the demo starts without tiers" >&2
+if [ "$untiered" = "True" ]; then
+    quarters="$($PY -c 'import datetime as d; t=d.date.today(); q=[(t.year,(t.month-1)//3*3+1)]
+for _ in range(2): y,m=q[0]; q.insert(0,(y-1,10) if m==1 else (y,m-3))
+print(" ".join(f"{y}-{m:02d}-01" for y,m in q))')"
+    for as_of in $quarters; do
+        $PY manage.py retier --as-of "$as_of" || echo "run: retier $as_of failed" >&2
+    done
 fi
 
 cat <<MSG
