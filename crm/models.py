@@ -5,7 +5,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import DecimalField, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -45,9 +46,12 @@ class CustomerCodeSequence(models.Model):
     last_value = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["industry", "year"], name="customer_code_sequence_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["industry", "year"], name="customer_code_sequence_unique")]
+
+
+# The API's score sort key: unscored customers sort below every scored one. Shared by the
+# API's ordering and the index that serves it, so the two stay the same expression.
+SCORE_SORT = Coalesce("score", Value(Decimal("-1")), output_field=DecimalField(max_digits=5, decimal_places=2))
 
 
 class Customer(models.Model):
@@ -93,6 +97,7 @@ class Customer(models.Model):
         blank=True,
         related_name="customers",
         verbose_name=_("account manager"),
+        db_index=False,  # led by the customer_manager_tier index
     )
     cooperation_since = models.DateField(
         _("cooperating since"), null=True, blank=True, help_text=_("Empty for a prospect with no deal yet.")
@@ -106,7 +111,10 @@ class Customer(models.Model):
         help_text=_("The account manager's rating of strategic potential, 0-10."),
     )
     language = models.CharField(
-        _("language"), max_length=7, choices=Language.choices, default=Language.ZH_HANS,
+        _("language"),
+        max_length=7,
+        choices=Language.choices,
+        default=Language.ZH_HANS,
         help_text=_("Language of letters sent to the customer."),
     )
     contact_person = models.CharField(_("contact person"), max_length=100, blank=True)
@@ -117,12 +125,23 @@ class Customer(models.Model):
 
     # Current standing, written by tier runs so lists never recompute it.
     tier = models.ForeignKey(
-        "scoring.Tier", on_delete=models.PROTECT, null=True, blank=True, related_name="customers",
-        verbose_name=_("tier"), help_text=_("Effective tier: a manual override wins over the score."),
+        "scoring.Tier",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="customers",
+        verbose_name=_("tier"),
+        help_text=_("Effective tier: a manual override wins over the score."),
+        db_index=False,  # led by the customer_tier_score index
     )
     computed_tier = models.ForeignKey(
-        "scoring.Tier", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "scoring.Tier",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("computed tier"),
+        db_index=False,  # never filtered on; each index slows every run's UPDATE
     )
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True, blank=True)
     tiered_at = models.DateTimeField(_("tiered at"), null=True, blank=True)
@@ -133,6 +152,8 @@ class Customer(models.Model):
     runs_below_threshold = models.PositiveSmallIntegerField(default=0, editable=False)
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # When the record itself was edited; tier runs set tiered_at and leave this alone, so the
+    # API's `updated_since` finds edits while tier changes come from the tier-changes feed.
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
     class Meta:
@@ -143,10 +164,12 @@ class Customer(models.Model):
             ("view_sensitive_fields", _("Can see unmasked tax IDs and bank accounts")),
             ("view_all_customers", _("Can see every customer, not only their own")),
         ]
+        # Every index costs each tier run one entry per customer (a run rewrites every row), so
+        # each one here serves a list. On PostgreSQL, migration crm 0005 adds the two that serve
+        # the web list's ORDER BY (score DESC NULLS LAST, code; SQLite cannot index NULLS LAST):
+        # customer_tier_score (tier, score, code) and customer_manager_tier (manager, tier, score, code).
         indexes = [
-            models.Index(fields=["tier", "-score"], name="customer_tier_score"),
-            models.Index(fields=["account_manager", "tier", "-score"], name="customer_manager_tier"),
-            models.Index(fields=["-score"], name="customer_score"),
+            models.Index(F("tier"), SCORE_SORT.desc(), "code", name="customer_tier_score_sort"),
             models.Index(fields=["-spend_12m"], name="customer_spend"),
             models.Index(fields=["name"], name="customer_name"),
         ]
@@ -183,7 +206,8 @@ class Order(models.Model):
                 violation_error_message=_("An order with this source and external reference already exists."),
             ),
             models.CheckConstraint(
-                condition=Q(amount__gt=0), name="order_amount_positive",
+                condition=Q(amount__gt=0),
+                name="order_amount_positive",
                 violation_error_message=_("Amount must be greater than 0."),
             ),
         ]
@@ -213,7 +237,11 @@ class Interaction(models.Model):
     occurred_at = models.DateField(_("date"))
     note = models.TextField(_("note"), blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("recorded by"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -231,7 +259,9 @@ class Interaction(models.Model):
 class SatisfactionSurvey(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="surveys", verbose_name=_("customer"))
     score = models.DecimalField(
-        _("score"), max_digits=3, decimal_places=2,
+        _("score"),
+        max_digits=3,
+        decimal_places=2,
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("5"))],
     )
     surveyed_at = models.DateField(_("surveyed on"))
@@ -244,7 +274,8 @@ class SatisfactionSurvey(models.Model):
         verbose_name_plural = _("satisfaction surveys")
         constraints = [
             models.CheckConstraint(
-                condition=Q(score__gte=1) & Q(score__lte=5), name="survey_score_range",
+                condition=Q(score__gte=1) & Q(score__lte=5),
+                name="survey_score_range",
                 violation_error_message=_("Survey score must be between 1 and 5."),
             ),
         ]

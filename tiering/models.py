@@ -106,14 +106,28 @@ class TierRunChunk(models.Model):
 class TierAssignment(models.Model):
     """Append-only: one row per customer per run, enough to explain and reproduce the tier."""
 
-    run = models.ForeignKey(TierRun, on_delete=models.CASCADE, related_name="assignments")
-    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="tier_assignments")
+    # A run writes one row per customer, so every index and foreign-key check here is paid
+    # 100,000 times per run: run and customer are led by the two composite indexes below, and
+    # tiers and profiles (never deleted while history refers to them: PROTECT) skip the
+    # database-level check.
+    run = models.ForeignKey(TierRun, on_delete=models.CASCADE, related_name="assignments", db_index=False)
+    customer = models.ForeignKey(
+        "crm.Customer", on_delete=models.CASCADE, related_name="tier_assignments", db_index=False
+    )
     score = models.DecimalField(max_digits=5, decimal_places=2)
-    computed_tier = models.ForeignKey("scoring.Tier", on_delete=models.PROTECT, related_name="+")
-    tier = models.ForeignKey("scoring.Tier", on_delete=models.PROTECT, related_name="+")
-    previous_tier = models.ForeignKey("scoring.Tier", on_delete=models.PROTECT, null=True, related_name="+")
+    computed_tier = models.ForeignKey(
+        "scoring.Tier", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    tier = models.ForeignKey(
+        "scoring.Tier", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    previous_tier = models.ForeignKey(
+        "scoring.Tier", on_delete=models.PROTECT, null=True, related_name="+", db_index=False, db_constraint=False
+    )
     previous_score = models.DecimalField(max_digits=5, decimal_places=2, null=True)
-    profile = models.ForeignKey("scoring.ScoringProfile", on_delete=models.PROTECT, related_name="+")
+    profile = models.ForeignKey(
+        "scoring.ScoringProfile", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     profile_version = models.PositiveIntegerField()
     lifecycle = models.CharField(max_length=12, blank=True)
     metrics = models.JSONField(default=dict)
@@ -138,10 +152,17 @@ class TierChange(models.Model):
         UPGRADE = "upgrade", _("Upgrade")
         DOWNGRADE = "downgrade", _("Downgrade")
 
-    run = models.ForeignKey(TierRun, on_delete=models.CASCADE, null=True, blank=True, related_name="changes")
+    # run is led by the (run, customer) unique index; tiers are guarded by PROTECT in the ORM.
+    run = models.ForeignKey(
+        TierRun, on_delete=models.CASCADE, null=True, blank=True, related_name="changes", db_index=False
+    )
     customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="tier_changes")
-    from_tier = models.ForeignKey("scoring.Tier", on_delete=models.PROTECT, null=True, related_name="+")
-    to_tier = models.ForeignKey("scoring.Tier", on_delete=models.PROTECT, related_name="+")
+    from_tier = models.ForeignKey(
+        "scoring.Tier", on_delete=models.PROTECT, null=True, related_name="+", db_index=False, db_constraint=False
+    )
+    to_tier = models.ForeignKey(
+        "scoring.Tier", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     direction = models.CharField(max_length=9, choices=Direction.choices)
     score_before = models.DecimalField(max_digits=5, decimal_places=2, null=True)
     score = models.DecimalField(max_digits=5, decimal_places=2)
@@ -169,7 +190,11 @@ class Notice(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="notices")
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="tier_notices"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="tier_notices",
+        db_index=False,  # led by the notice_recipient_open index
     )
     change = models.OneToOneField(TierChange, on_delete=models.CASCADE, null=True, blank=True, related_name="notice")
     run = models.ForeignKey(TierRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="notices")

@@ -1,8 +1,9 @@
 """Set-based writes of a tier-run chunk, kept apart so they can be tuned per database.
 
-PostgreSQL: COPY into the history table and COPY into a temporary table followed by one
-`UPDATE ... FROM` for the customer rows. Anywhere else: bulk_create and executemany.
-Callers run these inside the chunk's transaction; nothing here commits.
+PostgreSQL: the chunk's numbers go, column by column, into one temporary table with a single
+COPY; the history rows (with their JSON snapshots, built by the server), and the customer rows
+are then written from it by two statements. Anywhere else: executemany. Callers run these
+inside the chunk's transaction; nothing here commits. Measurements: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import datetime
 import io
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
+import numpy as np
 from django.db import connection
+from django.db.models import Max
 
 from crm.models import Customer
 from tiering.models import Notice, TierAssignment, TierChange
@@ -153,3 +157,405 @@ def changes_write(changes: list[TierChange]) -> dict[int, int]:
 def notices_write(notices: list[Notice]) -> None:
     if notices:
         Notice.objects.bulk_create(notices, batch_size=2000, ignore_conflicts=True)
+
+
+# --- a whole chunk at once ------------------------------------------------------------------------
+
+
+@dataclass
+class ChunkRows:
+    """What a chunk writes, one array entry per customer (sorted by id).
+
+    NaN marks a missing number (no previous score, a metric without a value); -1 a missing id
+    and a last order day <= 0 no order. Metric values and points are already rounded."""
+
+    run_id: int
+    created_at: datetime.datetime
+    customer_ids: np.ndarray
+    scores: np.ndarray
+    computed_tier_ids: np.ndarray
+    tier_ids: np.ndarray
+    previous_tier_ids: np.ndarray
+    previous_scores: np.ndarray
+    profile_ids: np.ndarray
+    profile_versions: dict[int, int]
+    profile_rules: dict[int, list[str]]  # profile id -> metrics of its rules, in the snapshot's order
+    lifecycle: list[str]
+    overridden: np.ndarray
+    runs_below: np.ndarray
+    flags: list[list[str]]
+    metrics: dict[str, np.ndarray]
+    points: dict[str, np.ndarray]  # NaN where the customer's profile has no rule for the metric
+    spend_12m: np.ndarray
+    last_order_days: np.ndarray  # proleptic Gregorian ordinal
+
+    def __len__(self) -> int:
+        return len(self.customer_ids)
+
+    def metrics_json(self) -> list[dict]:
+        keys = list(self.metrics)
+        columns = [_json_numbers(self.metrics[key]) for key in keys]
+        return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)] if keys else [{}] * len(self)
+
+    def points_json(self) -> list[dict]:
+        columns = {key: _json_numbers(values) for key, values in self.points.items()}
+        rules = self.profile_rules
+        return [
+            {key: columns[key][i] for key in rules.get(profile_id, [])}
+            for i, profile_id in enumerate(self.profile_ids.tolist())
+        ]
+
+
+def _json_numbers(values: np.ndarray) -> list[float | None]:
+    values = np.asarray(values, dtype=float)
+    return [None if v != v else v for v in values.tolist()]
+
+
+def chunk_write(rows: ChunkRows) -> None:
+    """One history row per customer (a retried chunk finds its rows there) and the customers' new standing."""
+    if not len(rows):
+        return
+    if _is_postgres():
+        _chunk_write_postgres(rows)
+        return
+    metrics, points = rows.metrics_json(), rows.points_json()
+    previous_scores = _json_numbers(rows.previous_scores)
+    assignments_write(
+        [
+            (
+                rows.run_id,
+                customer_id,
+                f"{score:.2f}",
+                computed,
+                tier,
+                previous if previous >= 0 else None,
+                None if previous_score is None else f"{previous_score:.2f}",
+                profile_id,
+                rows.profile_versions[profile_id],
+                lifecycle,
+                metrics[i],
+                points[i],
+                overridden,
+                runs_below,
+                flags,
+                rows.created_at,
+            )
+            for i, (
+                customer_id,
+                score,
+                computed,
+                tier,
+                previous,
+                previous_score,
+                profile_id,
+                lifecycle,
+                overridden,
+                runs_below,
+                flags,
+            ) in enumerate(
+                zip(
+                    rows.customer_ids.tolist(),
+                    rows.scores.tolist(),
+                    rows.computed_tier_ids.tolist(),
+                    rows.tier_ids.tolist(),
+                    rows.previous_tier_ids.tolist(),
+                    previous_scores,
+                    rows.profile_ids.tolist(),
+                    rows.lifecycle,
+                    rows.overridden.tolist(),
+                    rows.runs_below.tolist(),
+                    rows.flags,
+                    strict=True,
+                )
+            )
+        ]
+    )
+    customers_update(
+        ["tier", "computed_tier", "score", "lifecycle", "flags", "spend_12m", "last_order_at", "runs_below_threshold"],
+        [
+            (
+                customer_id,
+                tier,
+                computed,
+                f"{score:.2f}",
+                lifecycle,
+                flags,
+                f"{spend:.2f}",
+                datetime.date.fromordinal(last_order) if last_order > 0 else None,
+                runs_below,
+            )
+            for customer_id, tier, computed, score, lifecycle, flags, spend, last_order, runs_below in zip(
+                rows.customer_ids.tolist(),
+                rows.tier_ids.tolist(),
+                rows.computed_tier_ids.tolist(),
+                rows.scores.tolist(),
+                rows.lifecycle,
+                rows.flags,
+                rows.spend_12m.tolist(),
+                rows.last_order_days.tolist(),
+                rows.runs_below.tolist(),
+                strict=True,
+            )
+        ],
+        {"tiered_at": rows.created_at},
+    )
+
+
+# COPY's text format, one column at a time: NumPy formats the numbers, NULL is \N.
+_NULL = "\\N"
+_EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
+
+
+def _text_ints(values: np.ndarray, *, null_below: int | None = None) -> list[str]:
+    values = np.asarray(values, dtype=np.int64)
+    text = values.astype(str)
+    if null_below is not None:
+        text = np.where(values < null_below, _NULL, text)
+    return text.tolist()
+
+
+def _text_floats(values: np.ndarray) -> list[str]:
+    values = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(values), values.astype(str), _NULL).tolist()
+
+
+def _text_string(value: str) -> str:
+    """A text value escaped for COPY (backslash, tab, newline, carriage return)."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        value = value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
+def _text_strings(values: Iterable[str]) -> list[str]:
+    return [_text_string(value) for value in values]
+
+
+def _flags_text(flags: list[list[str]]) -> list[str]:
+    return _text_strings("[]" if not f else json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in flags)
+
+
+_CHUNK_TABLE = "tiering_chunk_rows"
+
+
+def _chunk_write_postgres(rows: ChunkRows) -> None:
+    metric_keys = list(rows.metrics)
+    point_keys = list(rows.points)
+    columns: list[tuple[str, str, list[str]]] = [
+        ("id", "bigint", _text_ints(rows.customer_ids)),
+        ("score", "numeric(5,2)", _text_floats(rows.scores)),
+        ("computed_tier_id", "bigint", _text_ints(rows.computed_tier_ids)),
+        ("tier_id", "bigint", _text_ints(rows.tier_ids)),
+        ("previous_tier_id", "bigint", _text_ints(rows.previous_tier_ids, null_below=0)),
+        ("previous_score", "numeric(5,2)", _text_floats(rows.previous_scores)),
+        ("profile_id", "bigint", _text_ints(rows.profile_ids)),
+        ("lifecycle", "text", _text_strings(rows.lifecycle)),
+        ("overridden", "boolean", np.where(np.asarray(rows.overridden, dtype=bool), "t", "f").tolist()),
+        ("runs_below", "integer", _text_ints(rows.runs_below)),
+        ("flags", "jsonb", _flags_text(rows.flags)),
+        ("spend_12m", "numeric(16,2)", _text_floats(rows.spend_12m)),
+        (
+            "last_order_day",
+            "integer",
+            _text_ints(
+                np.asarray(rows.last_order_days, dtype=np.int64) - _EPOCH_ORDINAL, null_below=1 - _EPOCH_ORDINAL
+            ),
+        ),
+    ]
+    columns += [(f"m{n}", "float8", _text_floats(rows.metrics[key])) for n, key in enumerate(metric_keys)]
+    columns += [(f"p{n}", "float8", _text_floats(rows.points[key])) for n, key in enumerate(point_keys)]
+    definitions = ", ".join(f"{name} {db_type}" for name, db_type, _values in columns)
+    text = "\n".join(map("\t".join, zip(*(values for _name, _type, values in columns), strict=True))) + "\n"
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_CHUNK_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {_CHUNK_TABLE} ({definitions}) ON COMMIT DROP")
+        _copy_text(cursor, f"COPY {_CHUNK_TABLE} FROM STDIN", text)
+
+        params: list = []
+        # Parameters in the order their placeholders appear: versions, metrics, points.
+        versions_sql = "CASE t.profile_id " + " ".join("WHEN %s THEN %s" for _ in rows.profile_versions) + " END"
+        for profile_id, version in rows.profile_versions.items():
+            params += [profile_id, version]
+        metrics_sql = _json_object_sql([(key, f"t.m{n}") for n, key in enumerate(metric_keys)], params)
+        point_column = {key: f"t.p{n}" for n, key in enumerate(point_keys)}
+        points_sql = "CASE t.profile_id "
+        for profile_id, keys in rows.profile_rules.items():
+            params.append(profile_id)
+            points_sql += "WHEN %s THEN " + _json_object_sql([(key, point_column[key]) for key in keys], params) + " "
+        points_sql += "ELSE '{}'::jsonb END"
+        insert = (
+            "INSERT INTO tiering_tierassignment (run_id, customer_id, score, computed_tier_id, tier_id, "  # noqa: S608 (fixed names; values are parameters)
+            "previous_tier_id, previous_score, profile_id, profile_version, lifecycle, metrics, points, "
+            "overridden, runs_below_threshold, flags, created_at) "
+            "SELECT %s, t.id, t.score, t.computed_tier_id, t.tier_id, t.previous_tier_id, t.previous_score, "
+            f"t.profile_id, {versions_sql}, t.lifecycle, {metrics_sql}, {points_sql}, t.overridden, t.runs_below, t.flags, %s "
+            f"FROM {_CHUNK_TABLE} AS t ON CONFLICT DO NOTHING"
+        )
+        cursor.execute(insert, [rows.run_id, *params, rows.created_at])
+        update = (
+            "UPDATE crm_customer AS c SET tier_id = t.tier_id, computed_tier_id = t.computed_tier_id, "  # noqa: S608 (fixed names)
+            "score = t.score, lifecycle = t.lifecycle, flags = t.flags, spend_12m = t.spend_12m, "
+            "last_order_at = DATE '1970-01-01' + t.last_order_day, runs_below_threshold = t.runs_below, "
+            f"tiered_at = %s FROM {_CHUNK_TABLE} AS t WHERE c.id = t.id"
+        )
+        cursor.execute(update, [rows.created_at])
+
+
+def _json_object_sql(pairs: list[tuple[str, str]], params: list) -> str:
+    """jsonb_build_object over (key, column) pairs; keys go in as parameters."""
+    if not pairs:
+        return "'{}'::jsonb"
+    parts = []
+    for key, column in pairs:
+        params.append(key)
+        parts.append(f"%s::text, {column}")
+    return f"jsonb_build_object({', '.join(parts)})"
+
+
+def _copy_text(cursor, sql: str, text: str) -> None:
+    raw = cursor.cursor
+    if hasattr(raw, "copy_expert"):  # psycopg2
+        raw.copy_expert(sql, io.StringIO(text))
+    else:  # psycopg 3
+        with raw.copy(sql) as copy:
+            copy.write(text)
+
+
+# --- tier changes and their notices ---------------------------------------------------------------
+
+
+@dataclass
+class ChangeRow:
+    customer_id: int
+    from_tier_id: int | None
+    to_tier_id: int
+    direction: str  # also the notice's kind
+    score_before: float | None
+    score: float
+    reasons: list[dict]
+    recipient_id: int | None
+    payload: dict
+
+
+def changes_with_notices_write(*, run_id: int, created_at: datetime.datetime, changes: list[ChangeRow]) -> None:
+    """A TierChange per row and a Notice for each change. A retried chunk finds its rows there."""
+    if not changes:
+        return
+    if _is_postgres():
+        _changes_with_notices_postgres(run_id, created_at, changes)
+        return
+    change_ids = changes_write(
+        [
+            TierChange(
+                run_id=run_id,
+                customer_id=c.customer_id,
+                from_tier_id=c.from_tier_id,
+                to_tier_id=c.to_tier_id,
+                direction=c.direction,
+                score_before=c.score_before,
+                score=c.score,
+                reasons=c.reasons,
+            )
+            for c in changes
+        ]
+    )
+    notices_write(
+        [
+            Notice(
+                kind=c.direction,
+                customer_id=c.customer_id,
+                recipient_id=c.recipient_id,
+                change_id=change_ids[c.customer_id],
+                run_id=run_id,
+                payload=c.payload,
+            )
+            for c in changes
+            if c.customer_id in change_ids
+        ]
+    )
+
+
+_CHANGES_TABLE = "tiering_chunk_changes"
+
+
+def _changes_with_notices_postgres(run_id: int, created_at: datetime.datetime, changes: list[ChangeRow]) -> None:
+    def number(value) -> str:
+        return _NULL if value is None else repr(float(value))
+
+    def dumps(value) -> str:
+        return _text_string(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+    lines = (
+        "\t".join(
+            (
+                str(c.customer_id),
+                _NULL if c.from_tier_id is None else str(c.from_tier_id),
+                str(c.to_tier_id),
+                _text_string(c.direction),
+                number(c.score_before),
+                number(c.score),
+                dumps(c.reasons),
+                _NULL if c.recipient_id is None else str(c.recipient_id),
+                dumps(c.payload),
+            )
+        )
+        for c in changes
+    )
+    text = "\n".join(lines) + "\n"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_CHANGES_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_CHANGES_TABLE} (customer_id bigint, from_tier_id bigint, to_tier_id bigint, "
+            "direction text, score_before numeric(5,2), score numeric(5,2), reasons jsonb, recipient_id bigint, "
+            "payload jsonb) ON COMMIT DROP"
+        )
+        _copy_text(cursor, f"COPY {_CHANGES_TABLE} FROM STDIN", text)
+        insert_changes = (
+            "INSERT INTO tiering_tierchange (run_id, customer_id, from_tier_id, to_tier_id, direction, "  # noqa: S608 (fixed names)
+            f"score_before, score, reasons, created_at) SELECT %s, customer_id, from_tier_id, to_tier_id, direction, "
+            f"score_before, score, reasons, %s FROM {_CHANGES_TABLE} ON CONFLICT DO NOTHING"
+        )
+        cursor.execute(insert_changes, [run_id, created_at])
+        insert_notices = (
+            "INSERT INTO tiering_notice (kind, customer_id, recipient_id, change_id, run_id, dedupe_key, payload, "  # noqa: S608 (fixed names)
+            f"created_at) SELECT t.direction, t.customer_id, t.recipient_id, ch.id, %s, '', t.payload, %s "
+            f"FROM {_CHANGES_TABLE} AS t JOIN tiering_tierchange AS ch ON ch.run_id = %s AND ch.customer_id = t.customer_id "
+            "ON CONFLICT DO NOTHING"
+        )
+        cursor.execute(insert_notices, [run_id, created_at, run_id])
+
+
+def latest_points(*, exclude_run_id: int, customer_ids: list[int]) -> dict[int, dict]:
+    """Per-rule points of each customer's latest assignment outside one run: {customer_id: points}."""
+    if not customer_ids:
+        return {}
+    if _is_postgres():
+        # One index probe per customer on (customer, created_at DESC), however long the history.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.id, a.points FROM unnest(%s::bigint[]) AS c(id) CROSS JOIN LATERAL ("
+                "SELECT points FROM tiering_tierassignment WHERE customer_id = c.id AND run_id <> %s "
+                "ORDER BY created_at DESC, id DESC LIMIT 1) AS a",
+                [list(customer_ids), exclude_run_id],
+            )
+            return {customer_id: _json_value(points) for customer_id, points in cursor.fetchall()}
+    latest = (
+        TierAssignment.objects.filter(customer_id__in=customer_ids)
+        .exclude(run_id=exclude_run_id)
+        .values("customer_id")
+        .annotate(last_id=Max("id"))
+        .values_list("last_id", flat=True)
+    )
+    return dict(TierAssignment.objects.filter(pk__in=list(latest)).values_list("customer_id", "points"))
+
+
+def _json_value(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def customer_codes(customer_ids: list[int]) -> dict[int, str]:
+    if _is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, code FROM crm_customer WHERE id = ANY(%s::bigint[])", [list(customer_ids)])
+            return dict(cursor.fetchall())
+    return dict(Customer.objects.filter(pk__in=customer_ids).values_list("id", "code"))

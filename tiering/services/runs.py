@@ -7,22 +7,20 @@ writes, so a retried or duplicated chunk task finds the claim taken and writes n
 from __future__ import annotations
 
 import datetime
-import json
 import logging
 import os
 from collections.abc import Callable
 
 import numpy as np
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.exceptions import ConflictError, DomainError
-from crm.models import Customer
 from scoring.metrics import METRICS
 from tiering import decide, persist
-from tiering.models import Notice, TierAssignment, TierChange, TieringSettings, TierRun, TierRunChunk
+from tiering.models import TierChange, TieringSettings, TierRun, TierRunChunk
 from tiering.services.context import EvaluationContext, scope_customers
 from tiering.services.evaluation import Evaluation, customers_evaluate
 from tiering.services.notices import notices_deliver_on_commit
@@ -210,192 +208,106 @@ def chunk_process(chunk_id: int) -> bool:
     return True
 
 
-def _json_column(values: np.ndarray, decimals: int) -> list[str]:
-    """JSON numbers for a float column (null for NaN), formatted in one vectorised pass."""
-    rounded = np.round(values.astype(float), decimals)
-    return np.where(np.isnan(rounded), "null", rounded.astype(str)).tolist()
-
-
-def _json_objects(keys: list[str], columns: list[list[str]], size: int) -> list[str]:
-    if not keys:
-        return ["{}"] * size
-    template = "{" + ",".join(f'"{key}":%s' for key in keys) + "}"
-    return [template % row for row in zip(*columns, strict=True)]
-
-
-def _metrics_snapshot(evaluation: Evaluation) -> list[str]:
-    """Every metric value per customer, as JSON text ready for the history row."""
-    table = evaluation.scored.table
-    keys = [key for key in METRICS if key in table.metrics]
-    return _json_objects(keys, [_json_column(table.metrics[key], 4) for key in keys], len(evaluation))
-
-
-def _points_snapshot(evaluation: Evaluation) -> list[str]:
-    """Points of each rule of the customer's profile, as JSON text."""
-    scored = evaluation.scored
-    result: list[str] = ["{}"] * len(scored)
-    for profile_id, profile in scored.profiles.items():
-        positions = np.nonzero(scored.profile_ids == profile_id)[0]
-        if not positions.size:
-            continue
-        keys = [rule.metric for rule in profile.rules]
-        rows = _json_objects(
-            keys, [_json_column(scored.points[key][positions], 2) for key in keys], int(positions.size)
-        )
-        for position, row in zip(positions.tolist(), rows, strict=True):
-            result[position] = row
-    return result
-
-
 def _previous_points(run: TierRun, customer_ids: list[int]) -> dict[int, dict]:
-    """Per-rule points of each customer's latest earlier assignment, in two queries."""
-    if not customer_ids:
-        return {}
-    latest = (
-        TierAssignment.objects.filter(customer_id__in=customer_ids)
-        .exclude(run=run)
-        .values("customer_id")
-        .annotate(last_id=Max("id"))
-        .values_list("last_id", flat=True)
-    )
-    return dict(TierAssignment.objects.filter(pk__in=list(latest)).values_list("customer_id", "points"))
+    """Per-rule points of each customer's latest earlier assignment, in one query."""
+    return persist.latest_points(exclude_run_id=run.pk, customer_ids=customer_ids)
 
 
-def _chunk_write(run: TierRun, chunk: TierRunChunk, evaluation: Evaluation) -> None:
+def _chunk_rows(run: TierRun, evaluation: Evaluation, now) -> persist.ChunkRows:
+    """The chunk's history rows and customer standing as columns, for persist.chunk_write."""
     scored = evaluation.scored
     table = scored.table
     decision = evaluation.decision
-    now = timezone.now()
-    ids = table.customer_ids.tolist()
-    totals = scored.totals.tolist()
-    computed_ids = scored.tier_ids.tolist()
-    effective_ids = evaluation.tier_id(decision.effective_index).tolist()
-    previous_ids = table.tier_id.tolist()
-    previous_scores = table.score.tolist()
-    profile_ids = scored.profile_ids.tolist()
-    versions = {pid: profile.version for pid, profile in scored.profiles.items()}
-    overridden = decision.overridden.tolist()
-    runs_below = decision.runs_below.tolist()
-    lifecycle = evaluation.lifecycle.tolist()
-    metrics = _metrics_snapshot(evaluation)
-    points = _points_snapshot(evaluation)
-    flags = [json.dumps(f) if f else "[]" for f in evaluation.flags]
-    spend = np.round(table.metrics["spend_12m"], 2).tolist()
-    last_order = table.last_order.tolist()
+    return persist.ChunkRows(
+        run_id=run.pk,
+        created_at=now,
+        customer_ids=table.customer_ids,
+        scores=np.round(scored.totals, 2),
+        computed_tier_ids=scored.tier_ids,
+        tier_ids=evaluation.tier_id(decision.effective_index),
+        previous_tier_ids=table.tier_id,
+        previous_scores=np.round(table.score, 2),
+        profile_ids=scored.profile_ids,
+        profile_versions={pid: profile.version for pid, profile in scored.profiles.items()},
+        profile_rules={pid: [rule.metric for rule in profile.rules] for pid, profile in scored.profiles.items()},
+        lifecycle=evaluation.lifecycle.tolist(),
+        overridden=decision.overridden,
+        runs_below=decision.runs_below,
+        flags=evaluation.flags,
+        metrics={key: np.round(table.metrics[key].astype(float), 4) for key in METRICS if key in table.metrics},
+        points={key: np.round(values.astype(float), 2) for key, values in scored.points.items()},
+        spend_12m=np.round(table.metrics["spend_12m"], 2),
+        last_order_days=table.last_order,
+    )
 
-    persist.assignments_write(
-        [
-            (
-                run.pk,
-                ids[i],
-                f"{totals[i]:.2f}",
-                computed_ids[i],
-                effective_ids[i],
-                previous_ids[i] if previous_ids[i] >= 0 else None,
-                None if previous_scores[i] != previous_scores[i] else f"{previous_scores[i]:.2f}",
-                profile_ids[i],
-                versions[profile_ids[i]],
-                lifecycle[i],
-                metrics[i],
-                points[i],
-                overridden[i],
-                runs_below[i],
-                flags[i],
-                now,
-            )
-            for i in range(len(ids))
-        ]
-    )
-    persist.customers_update(
-        ["tier", "computed_tier", "score", "lifecycle", "flags", "spend_12m", "last_order_at", "runs_below_threshold"],
-        [
-            (
-                ids[i],
-                effective_ids[i],
-                computed_ids[i],
-                f"{totals[i]:.2f}",
-                lifecycle[i],
-                evaluation.flags[i],
-                f"{spend[i]:.2f}",
-                datetime.date.fromordinal(last_order[i]) if last_order[i] > 0 else None,
-                runs_below[i],
-            )
-            for i in range(len(ids))
-        ],
-        {"tiered_at": now, "updated_at": now},
-    )
+
+def _chunk_write(run: TierRun, chunk: TierRunChunk, evaluation: Evaluation) -> None:
+    now = timezone.now()
+    persist.chunk_write(_chunk_rows(run, evaluation, now))
     _changes_write(run, evaluation, now)
 
 
 def _changes_write(run: TierRun, evaluation: Evaluation, now) -> None:
+    """A change row and a notice for each customer who moved tier; reasons are computed for them only."""
     decision = evaluation.decision
     moved = np.nonzero(decision.direction != 0)[0]
     if not moved.size:
         return
     table = evaluation.scored.table
-    ids = table.customer_ids
-    previous = _previous_points(run, ids[moved].tolist())
-    changes, by_customer = [], {}
-    for i in moved.tolist():
-        customer_id = int(ids[i])
-        direction = int(decision.direction[i])
+    customer_ids = table.customer_ids[moved].tolist()
+    previous = _previous_points(run, customer_ids)
+    codes = persist.customer_codes(customer_ids)
+    tier_codes = dict(zip(evaluation.context.tiers.ids.tolist(), evaluation.context.codes, strict=True))
+    from_tiers = table.tier_id[moved].tolist()
+    to_tiers = evaluation.tier_id(decision.effective_index[moved]).tolist()
+    directions = decision.direction[moved].tolist()
+    scores_before = np.round(table.score[moved], 2).tolist()
+    scores = np.round(evaluation.scored.totals[moved], 2).tolist()
+    managers = table.account_manager_id[moved].tolist()
+    changes, delivered = [], []
+    for n, i in enumerate(moved.tolist()):
+        customer_id = customer_ids[n]
+        kind = TierChange.Direction.UPGRADE if directions[n] > 0 else TierChange.Direction.DOWNGRADE
         reasons = decide.top_reasons(
             points=evaluation.points_of(i),
             max_points=evaluation.max_points_of(i),
             previous_points=previous.get(customer_id),
-            direction=direction,
+            direction=directions[n],
         )
-        score_before = table.score[i]
-        change = TierChange(
-            run=run,
-            customer_id=customer_id,
-            from_tier_id=int(table.tier_id[i]),
-            to_tier_id=int(evaluation.tier_id(decision.effective_index[i : i + 1])[0]),
-            direction=TierChange.Direction.UPGRADE if direction > 0 else TierChange.Direction.DOWNGRADE,
-            score_before=None if np.isnan(score_before) else round(float(score_before), 2),
-            score=round(float(evaluation.scored.totals[i]), 2),
-            reasons=reasons,
-        )
-        changes.append(change)
-        by_customer[customer_id] = (i, change)
-    change_ids = persist.changes_write(changes)
-    codes = dict(Customer.objects.filter(pk__in=list(change_ids)).values_list("id", "code"))
-    notices, delivered = [], []
-    tier_codes = {
-        int(tier_id): code for tier_id, code in zip(evaluation.context.tiers.ids, evaluation.context.codes, strict=True)
-    }
-    for customer_id, change_id in change_ids.items():
-        i, change = by_customer[customer_id]
-        manager_id = int(table.account_manager_id[i])
+        score_before = None if scores_before[n] != scores_before[n] else scores_before[n]
+        recipient_id = managers[n] if managers[n] > 0 else None
         payload = {
-            "from": tier_codes.get(change.from_tier_id),
-            "to": tier_codes.get(change.to_tier_id),
-            "score_before": None if change.score_before is None else float(change.score_before),
-            "score": float(change.score),
-            "reasons": change.reasons,
+            "from": tier_codes.get(from_tiers[n]),
+            "to": tier_codes.get(to_tiers[n]),
+            "score_before": score_before,
+            "score": scores[n],
+            "reasons": reasons,
             "period": run.period,
         }
-        notices.append(
-            Notice(
-                kind=change.direction,
+        changes.append(
+            persist.ChangeRow(
                 customer_id=customer_id,
-                recipient_id=manager_id if manager_id > 0 else None,
-                change_id=change_id,
-                run=run,
+                from_tier_id=from_tiers[n] if from_tiers[n] >= 0 else None,
+                to_tier_id=to_tiers[n],
+                direction=str(kind),
+                score_before=score_before,
+                score=scores[n],
+                reasons=reasons,
+                recipient_id=recipient_id,
                 payload=payload,
             )
         )
         delivered.append(
             {
-                "kind": change.direction,
+                "kind": str(kind),
                 "customer_id": customer_id,
                 "customer_code": codes.get(customer_id),
-                "recipient_id": manager_id if manager_id > 0 else None,
+                "recipient_id": recipient_id,
                 "run_id": run.pk,
                 **payload,
             }
         )
-    persist.notices_write(notices)
+    persist.changes_with_notices_write(run_id=run.pk, created_at=now, changes=changes)
     notices_deliver_on_commit(delivered)
 
 
