@@ -1,0 +1,349 @@
+"""Faults with real processes: a worker killed with SIGKILL mid-run, PostgreSQL stopped during a
+run, two runs started at the same moment. They need PostgreSQL (DATABASE_URL) and a Redis broker
+(TEST_CELERY_BROKER_URL), both started by `make test`. They commit for real, so they are
+transactional tests with serialized_rollback (the seeded rows come back for the next test)."""
+
+import datetime
+import os
+import pwd
+import signal
+import subprocess
+import sys
+import threading
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count
+from django.urls import reverse
+
+from crm.exceptions import ConflictError
+from crm.models import Customer, Industry, Order
+from crm.tests.factories import CustomerFactory
+from crm.tests.test_faults import celery_broker
+from tiering import tasks as tiering_tasks
+from tiering.models import Notice, TierAssignment, TierChange, TieringSettings, TierRun, TierRunChunk
+from tiering.services import tier_run_resume, tier_run_start
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+AS_OF = datetime.date(2026, 10, 1)
+PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+# --- real worker, Redis and PostgreSQL ----------------------------------------------------------
+
+
+def _needs_real_services():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL); `make test` provides it")
+    if not getattr(settings, "TEST_CELERY_BROKER_URL", ""):
+        pytest.skip("needs a Redis broker (TEST_CELERY_BROKER_URL); `make test` provides it")
+
+
+def _redis_url(db_index: int) -> str:
+    """A Redis database of our own, so no other test's leftover messages reach our worker."""
+    base = settings.TEST_CELERY_BROKER_URL.rsplit("/", 1)[0]
+    return f"{base}/{db_index}"
+
+
+def _redis_flush(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Worker:
+    """A Celery worker in its own process group, killable as a whole with SIGKILL."""
+
+    def __init__(self, name: str, broker: str, backend: str, log: Path):
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "crm.settings",
+            "DEBUG": "1",
+            "DATABASE_URL": _database_url(),
+            "CELERY_BROKER_URL": broker,
+            "CELERY_RESULT_BACKEND": backend,
+            "CELERY_VISIBILITY_TIMEOUT": "3",  # unacked tasks of a dead worker come back after 3 s
+            "NOTICE_EMAILS_ENABLED": "0",
+        }
+        env.pop("TIERING_FAULT", None)
+        self.log = log
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "crm",
+                "worker",
+                "-l",
+                "info",
+                "-c",
+                "2",
+                "-n",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes: no shutdown code runs, nothing is acked."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def worker_factory(tmp_path):
+    _needs_real_services()
+    broker, backend = _redis_url(11), _redis_url(12)
+    _redis_flush(broker)
+    _redis_flush(backend)
+    started: list[Worker] = []
+
+    def start(name: str) -> Worker:
+        worker = Worker(name, broker, backend, tmp_path / "worker.log")
+        started.append(worker)
+        return worker
+
+    with celery_broker(broker, backend):
+        yield start
+    for worker in started:
+        worker.stop()
+
+
+def _customers_bulk(count: int, manager) -> list[int]:
+    """Customers with a year of orders; created in bulk so the run has many chunks to work through."""
+    industry = Industry.objects.get(code="MFG")
+    customers = Customer.objects.bulk_create(
+        [
+            Customer(
+                code=f"MFG2026{n:05d}",
+                name=f"Fault customer {n}",
+                industry=industry,
+                customer_type="b2b",
+                account_manager=manager,
+                cooperation_since=datetime.date(2019 + n % 7, 1, 1),
+            )
+            for n in range(count)
+        ]
+    )
+    orders = [
+        Order(
+            customer=c,
+            amount=Decimal(1000 + (n * 7919) % 90000),
+            ordered_at=AS_OF - datetime.timedelta(days=d * 30 + 3),
+            source="erp",
+            external_ref=f"F{n}-{d}",
+        )
+        for n, c in enumerate(customers)
+        for d in range(n % 12)
+    ]
+    Order.objects.bulk_create(orders, batch_size=5000)
+    return [c.pk for c in customers]
+
+
+def _wait_for(predicate, *, timeout: float, what: str, worker_log: Path | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    log = worker_log.read_text(errors="replace") if worker_log and worker_log.exists() else ""
+    errors = [line for line in log.splitlines() if "ERROR" in line or "WARNING" in line][-15:]
+    runs = list(TierRun.objects.values("id", "status", "done", "total", "error"))
+    chunks = list(TierRunChunk.objects.values("status").annotate(n=Count("id")).values_list("status", "n"))
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what}; runs {runs}; chunks {chunks}\n" + "\n".join(errors)
+    )
+
+
+def _assert_written_exactly_once(run: TierRun, customer_ids: list[int]) -> None:
+    per_customer = TierAssignment.objects.filter(run=run).values("customer").annotate(n=Count("id"))
+    assert sorted(row["customer"] for row in per_customer) == sorted(customer_ids)
+    assert {row["n"] for row in per_customer} == {1}
+    changes = TierChange.objects.filter(run=run)
+    assert changes.values("customer").distinct().count() == changes.count()
+    notices = Notice.objects.filter(run=run).exclude(change=None)
+    assert notices.values("change").distinct().count() == notices.count() <= changes.count()
+    for chunk in run.chunks.all():  # nothing half-written: a chunk is wholly stored or not at all
+        stored = TierAssignment.objects.filter(
+            run=run, customer_id__gte=chunk.first_customer_id, customer_id__lte=chunk.last_customer_id
+        ).count()
+        assert stored == (chunk.size if chunk.status == TierRunChunk.Status.DONE else 0)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the seeded rows
+def test_run_survives_its_worker_being_killed_with_sigkill(worker_factory, manager, tmp_path):
+    customer_ids = _customers_bulk(4000, manager)
+    TieringSettings.objects.filter(pk=TieringSettings.current().pk).update(chunk_size=100)
+    first = worker_factory("first")
+
+    run = tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, started_by=manager)
+    _wait_for(
+        lambda: TierRunChunk.objects.filter(run=run, status="done").count() >= 3,
+        timeout=90,
+        what="the first chunks",
+        worker_log=tmp_path / "worker.log",
+    )
+    first.kill()
+    done_at_kill = TierRunChunk.objects.filter(run=run, status="done").count()
+    assert done_at_kill < run.chunks.count(), "the run finished before the kill; make it bigger"
+    worker_factory("second")
+
+    _wait_for(
+        lambda: TierRun.objects.get(pk=run.pk).status in ("succeeded", "failed"),
+        timeout=180,
+        what="the run to finish after the restart",
+        worker_log=tmp_path / "worker.log",
+    )
+    run.refresh_from_db()
+    assert run.status == TierRun.Status.SUCCEEDED, run.error
+    assert run.done == run.total == len(customer_ids)
+    _assert_written_exactly_once(run, customer_ids)
+
+
+def _pg_ctl_for_this_database():
+    """pg_ctl bound to the running cluster (found while it is still up), run as the cluster's owner,
+    restarting it with the port, socket directory and addresses it has now."""
+    with connection.cursor() as cursor:
+        settings_now = {}
+        for name in ("data_directory", "port", "unix_socket_directories", "listen_addresses"):
+            cursor.execute(f"SHOW {name}")
+            settings_now[name] = cursor.fetchone()[0]
+    data_dir = settings_now["data_directory"]
+    owner = pwd.getpwuid(os.stat(data_dir).st_uid).pw_name
+    options = (
+        f"-p {settings_now['port']} -k {settings_now['unix_socket_directories'].split(',')[0]} "
+        f"-c listen_addresses={settings_now['listen_addresses']} -c fsync=off -c max_connections=200"
+    )
+
+    def pg_ctl(action: str, *extra: str) -> None:
+        command = [str(PG_BIN / "pg_ctl"), "-D", data_dir, "-w", "-t", "60", action, *extra]
+        if action == "start":
+            command += ["-o", options, "-l", f"{data_dir}/server.log"]
+        if os.geteuid() == 0 and owner != "root":
+            command = ["runuser", "-u", owner, "--", *command]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/", timeout=90)
+
+    return pg_ctl
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the seeded rows
+def test_run_interrupted_by_a_database_restart_fails_cleanly_and_resumes(worker_factory, manager, tmp_path):
+    customer_ids = _customers_bulk(4000, manager)
+    TieringSettings.objects.filter(pk=TieringSettings.current().pk).update(chunk_size=100)
+    worker_factory("db")
+    run = tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, started_by=manager)
+    _wait_for(
+        lambda: TierRunChunk.objects.filter(run=run, status="done").count() >= 3,
+        timeout=90,
+        what="the first chunks",
+        worker_log=tmp_path / "worker.log",
+    )
+
+    pg_ctl = _pg_ctl_for_this_database()
+    connection.close()
+    pg_ctl("stop", "-m", "fast")  # every connection drops mid-transaction
+    time.sleep(12)  # longer than the chunk retries: some chunks give up
+    pg_ctl("start")
+    connection.close()
+
+    run = _wait_for(
+        lambda: TierRun.objects.filter(pk=run.pk, status__in=["succeeded", "failed"]).first(),
+        timeout=90,
+        what="the run to be closed after the restart",
+        worker_log=tmp_path / "worker.log",
+    )
+    if run.status == TierRun.Status.FAILED:
+        assert run.error, "a failed run says why"
+        for chunk in run.chunks.exclude(status="done"):
+            assert not TierAssignment.objects.filter(
+                run=run, customer_id__gte=chunk.first_customer_id, customer_id__lte=chunk.last_customer_id
+            ).exists(), "an unfinished chunk wrote nothing"
+        tier_run_resume(run)
+        run = _wait_for(
+            lambda: TierRun.objects.filter(pk=run.pk, status__in=["succeeded", "failed"]).first(),
+            timeout=180,
+            what="the resumed run",
+            worker_log=tmp_path / "worker.log",
+        )
+    assert run.status == TierRun.Status.SUCCEEDED, run.error
+    _assert_written_exactly_once(run, customer_ids)
+
+
+# --- two runs at the same moment ---------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the seeded rows
+def test_two_runs_started_at_the_same_moment_exactly_one_proceeds(client, admin_user, manager, caplog):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers instead of racing them")
+    CustomerFactory.create_batch(3, account_manager=manager)
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def from_api():
+        client.force_login(admin_user)
+        barrier.wait()
+        outcomes["api"] = client.post(
+            reverse("api:tier-run-list"), {"as_of": AS_OF.isoformat()}, content_type="application/json"
+        )
+        connection.close()
+
+    def from_beat():
+        barrier.wait()
+        try:
+            outcomes["beat"] = tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.SCHEDULE, enqueue=False)
+        except ConflictError as exc:
+            outcomes["beat"] = exc
+        connection.close()
+
+    threads = [threading.Thread(target=from_api), threading.Thread(target=from_beat)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    api, beat = outcomes["api"], outcomes["beat"]
+    assert TierRun.objects.filter(dry_run=False).count() == 1
+    if isinstance(beat, ConflictError):
+        assert api.status_code == 202
+        assert beat.message and beat.status_code == 409
+    else:
+        assert api.status_code == 409, api.content
+        assert api.json()["detail"] or api.json()
+    # The beat task reports a refusal instead of failing.
+    assert tiering_tasks.tier_run_scheduled(as_of=AS_OF.isoformat()) is None
