@@ -72,7 +72,7 @@ def test_code_year_follows_business_time_zone():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the seeded rows
 def test_concurrent_creations_get_different_codes():
     if connection.vendor != "postgresql":
         pytest.skip("row locks are only meaningful on PostgreSQL")
