@@ -93,3 +93,17 @@ def test_orders_are_valid_for_the_ingest_rules():
     assert not Order.objects.filter(amount__lte=0).exists()
     assert not SatisfactionSurvey.objects.filter(score__gt=5).exists()
     assert not SatisfactionSurvey.objects.filter(score__lt=1).exists()
+
+
+def test_demo_scores_consumers_with_their_own_profile_so_they_are_not_all_dormant(db):
+    from crm.services import local_today
+    from scoring.models import ScoringProfile
+    from scoring.services import customers_score
+
+    call_command("seed_demo", customers=300, seed=7, stdout=io.StringIO())
+    profile = ScoringProfile.objects.get(customer_type="b2c")
+    assert profile.rules.count() == 7
+    scored = customers_score(Customer.objects.filter(customer_type="b2c"), local_today())
+    assert set(scored.profile_ids.tolist()) == {profile.pk}
+    tiers = [scored.tiers.specs[i].code for i in scored.tier_index]
+    assert sum(code != "dormant" for code in tiers) > len(tiers) / 3

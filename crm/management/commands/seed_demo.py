@@ -21,8 +21,23 @@ from django.db import connection, transaction
 
 from crm.models import Customer, Industry, Interaction, Order, SatisfactionSurvey
 from crm.services import customer_codes_reserve, local_today
+from scoring.models import ScoringProfile
+from scoring.services import profile_rules_update
 
 CHUNK = 5000
+B2C_PROFILE_NAME = "B2C (demo)"
+B2C_RULES = [
+    {"metric": "spend_12m", "category": "quantitative", "weight": 30, "normalisation": "linear", "floor": 0, "cap": 8000},
+    {"metric": "orders_12m", "category": "quantitative", "weight": 20, "normalisation": "linear", "floor": 0, "cap": 24},
+    {"metric": "avg_order_value_12m", "category": "quantitative", "weight": 10, "normalisation": "linear", "floor": 0,
+     "cap": 300},
+    {"metric": "tenure_years", "category": "qualitative", "weight": 15, "normalisation": "linear", "floor": 0, "cap": 5},
+    {"metric": "satisfaction_12m", "category": "qualitative", "weight": 15, "normalisation": "linear", "floor": 1,
+     "cap": 5, "missing_value": 3},
+    {"metric": "strategic_potential", "category": "qualitative", "weight": 10, "normalisation": "linear", "floor": 0,
+     "cap": 10},
+    {"metric": "social_shares_12m", "category": "bonus", "weight": 5, "normalisation": "linear", "floor": 0, "cap": 5},
+]
 HISTORY_DAYS = 730
 
 LOGINS = [
@@ -96,6 +111,7 @@ class Command(BaseCommand):
         industries = list(Industry.objects.order_by("code"))
         if not industries:
             raise CommandError("No industries: run `python manage.py migrate` first")
+        self._b2c_profile()
         plans = [self._plan(i, rng, industries, today) for i in range(customers)]
         codes = self._codes(plans, today)
         totals = defaultdict(int)
@@ -111,6 +127,18 @@ class Command(BaseCommand):
         ))
         self.stdout.write("Run `python manage.py retier` to tier the customers.")
         self._print_logins()
+
+    def _b2c_profile(self):
+        """Consumers buy small and often: the demo scores them with their own rule set, as the method
+        suggests for B2C groups, so they are not all dormant under the B2B-sized default."""
+        if ScoringProfile.objects.filter(name=B2C_PROFILE_NAME).exists():
+            return
+        with transaction.atomic():
+            profile = ScoringProfile.objects.create(
+                name=B2C_PROFILE_NAME, customer_type="b2c",
+                description="Demo: consumer-sized spend and order value, a bonus for social shares.",
+            )
+            profile_rules_update(profile=profile, rules=B2C_RULES, bump_version=False)
 
     # --- users -----------------------------------------------------------------------------
 
@@ -142,7 +170,7 @@ class Command(BaseCommand):
         industry = rng.choice(industries)
         b2c = rng.random() < (0.45 if industry.code in {"RET", "EDU", "MED"} else 0.15)
         if b2c:
-            size, factor = "individual", 0.12
+            size, factor = "individual", 0.2
         else:
             size, factor, _weight = rng.choices(SIZES_B2B, weights=[w for *_x, w in SIZES_B2B])[0]
         quality = rng.gauss(0, 1)
@@ -236,7 +264,7 @@ class Command(BaseCommand):
         if window_days <= 0:
             return []
         # Orders over two years: log-normal, so most customers order a handful of times, a few very often.
-        expected = math.exp(2.5 + 0.7 * plan.quality + rng.gauss(0, 0.5)) * window_days / HISTORY_DAYS
+        expected = math.exp(3.3 + 0.6 * plan.quality + rng.gauss(0, 0.5)) * window_days / HISTORY_DAYS
         count = min(400, int(expected) + (1 if rng.random() < expected % 1 else 0))
         base = (900 if plan.customer_type == "b2c" else 15000) * plan.size_factor * math.exp(0.6 * plan.quality)
         source = "shop" if plan.customer_type == "b2c" else "erp"
