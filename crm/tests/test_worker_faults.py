@@ -344,6 +344,6 @@ def test_two_runs_started_at_the_same_moment_exactly_one_proceeds(client, admin_
         assert beat.message and beat.status_code == 409
     else:
         assert api.status_code == 409, api.content
-        assert api.json()["detail"] or api.json()
+        assert api.json()["error"]["code"] == "run_in_progress" and api.json()["error"]["message"]
     # The beat task reports a refusal instead of failing.
     assert tiering_tasks.tier_run_scheduled(as_of=AS_OF.isoformat()) is None
