@@ -138,7 +138,10 @@ def _tier_state_snapshot() -> None:
 
 def _tier_state_restore(perturb_every: int) -> None:
     """Restore the snapshot, then move every `perturb_every`-th customer one tier up or down, so
-    each timed run meets the same last-quarter standing and writes the same share of changes."""
+    each timed run meets the same last-quarter standing and writes the same share of changes.
+    Every stored score and spend is also set 0.01 off, so the run changes every customer's score
+    and spend as a real quarter does (tenure alone moves the score), rather than rewriting the
+    values a row already holds."""
     from django.db import connection
 
     from scoring.models import Tier
@@ -150,8 +153,9 @@ def _tier_state_restore(perturb_every: int) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE crm_customer c SET tier_id = s.tier_id, computed_tier_id = s.computed_tier_id, score = s.score, "
-            "spend_12m = s.spend_12m, runs_below_threshold = s.runs_below_threshold, lifecycle = s.lifecycle, "
+            "UPDATE crm_customer c SET tier_id = s.tier_id, computed_tier_id = s.computed_tier_id, "
+            "score = CASE WHEN s.score >= 0.01 THEN s.score - 0.01 ELSE s.score + 0.01 END, "
+            "spend_12m = s.spend_12m + 0.01, runs_below_threshold = s.runs_below_threshold, lifecycle = s.lifecycle, "
             "flags = s.flags, last_order_at = s.last_order_at, tiered_at = s.tiered_at "
             "FROM bench_tier_state s WHERE c.id = s.id"
         )

@@ -5,8 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import DecimalField, F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -47,11 +46,6 @@ class CustomerCodeSequence(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["industry", "year"], name="customer_code_sequence_unique")]
-
-
-# The API's score sort key: unscored customers sort below every scored one. Shared by the
-# API's ordering and the index that serves it, so the two stay the same expression.
-SCORE_SORT = Coalesce("score", Value(Decimal("-1")), output_field=DecimalField(max_digits=5, decimal_places=2))
 
 
 class Customer(models.Model):
@@ -132,7 +126,7 @@ class Customer(models.Model):
         related_name="customers",
         verbose_name=_("tier"),
         help_text=_("Effective tier: a manual override wins over the score."),
-        db_index=False,  # led by the customer_tier_score index
+        db_index=True,  # filters lists; changes only when the tier does
     )
     computed_tier = models.ForeignKey(
         "scoring.Tier",
@@ -141,7 +135,7 @@ class Customer(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("computed tier"),
-        db_index=False,  # never filtered on; each index slows every run's UPDATE
+        db_index=False,  # never filtered on
     )
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True, blank=True)
     tiered_at = models.DateTimeField(_("tiered at"), null=True, blank=True)
@@ -164,13 +158,14 @@ class Customer(models.Model):
             ("view_sensitive_fields", _("Can see unmasked tax IDs and bank accounts")),
             ("view_all_customers", _("Can see every customer, not only their own")),
         ]
-        # Every index costs each tier run one entry per customer (a run rewrites every row), so
-        # each one here serves a list. On PostgreSQL, migration crm 0005 adds the two that serve
-        # the web list's ORDER BY (score DESC NULLS LAST, code; SQLite cannot index NULLS LAST):
-        # customer_tier_score (tier, score, code) and customer_manager_tier (manager, tier, score, code).
+        # A tier run rewrites every customer's standing (score, spend, tier, ...). PostgreSQL can
+        # update a row in place (HOT: no new index entries, the fastest write there is) only when
+        # no indexed column changed and the page has room: so no index holds a column a run
+        # writes except the tier (which moves for few customers), and migration crm 0006 leaves
+        # half of each page free. Lists sort a tier's or a manager's rows by score on the fly
+        # (measured in docs/performance.md).
         indexes = [
-            models.Index(F("tier"), SCORE_SORT.desc(), "code", name="customer_tier_score_sort"),
-            models.Index(fields=["-spend_12m"], name="customer_spend"),
+            models.Index(fields=["account_manager", "tier"], name="customer_manager_tier"),
             models.Index(fields=["name"], name="customer_name"),
         ]
         constraints = [

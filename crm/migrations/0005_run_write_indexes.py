@@ -36,46 +36,81 @@ def _fillfactor(percent: int):
     return apply
 
 
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0004_role_groups'),
-        ('scoring', '0003_seed_history'),
+        ("crm", "0004_role_groups"),
+        ("scoring", "0003_seed_history"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='customer',
-            name='customer_tier_score',
+            model_name="customer",
+            name="customer_tier_score",
         ),
         migrations.RemoveIndex(
-            model_name='customer',
-            name='customer_manager_tier',
+            model_name="customer",
+            name="customer_manager_tier",
         ),
         migrations.RemoveIndex(
-            model_name='customer',
-            name='customer_score',
+            model_name="customer",
+            name="customer_score",
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='account_manager',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='customers', to=settings.AUTH_USER_MODEL, verbose_name='account manager'),
+            model_name="customer",
+            name="account_manager",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="customers",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="account manager",
+            ),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='computed_tier',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='scoring.tier', verbose_name='computed tier'),
+            model_name="customer",
+            name="computed_tier",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="scoring.tier",
+                verbose_name="computed tier",
+            ),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='tier',
-            field=models.ForeignKey(blank=True, db_index=False, help_text='Effective tier: a manual override wins over the score.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='scoring.tier', verbose_name='tier'),
+            model_name="customer",
+            name="tier",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                help_text="Effective tier: a manual override wins over the score.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="customers",
+                to="scoring.tier",
+                verbose_name="tier",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(models.F('tier'), models.OrderBy(django.db.models.functions.comparison.Coalesce('score', models.Value(Decimal('-1')), output_field=models.DecimalField(decimal_places=2, max_digits=5)), descending=True), models.F('code'), name='customer_tier_score_sort'),
+            model_name="customer",
+            index=models.Index(
+                models.F("tier"),
+                models.OrderBy(
+                    django.db.models.functions.comparison.Coalesce(
+                        "score",
+                        models.Value(Decimal("-1")),
+                        output_field=models.DecimalField(decimal_places=2, max_digits=5),
+                    ),
+                    descending=True,
+                ),
+                models.F("code"),
+                name="customer_tier_score_sort",
+            ),
         ),
         migrations.RunPython(_list_indexes_create, _list_indexes_drop, elidable=False),
         migrations.RunPython(_fillfactor(90), _fillfactor(100), elidable=False),

@@ -1,7 +1,10 @@
 """Customers by code: list, create, read, change, live score, tier history and manual overrides."""
 
 import datetime
+from decimal import Decimal
 
+from django.db.models import DecimalField, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -22,7 +25,7 @@ from crm.api.serializers.tiering import (
 )
 from crm.exceptions import DomainError
 from crm.filters import CustomerFilter
-from crm.models import SCORE_SORT, Customer
+from crm.models import Customer
 from crm.selectors import customers_visible_to, user_sees_all_customers
 from scoring import services as scoring_services
 from tiering import selectors as tiering_selectors
@@ -32,8 +35,7 @@ from tiering import services as tiering_services
 class CustomerPagination(StableCursorPagination):
     page_size = 50
     # Public ordering names -> ORDER BY ending in a unique key, as cursor pagination needs.
-    # Unscored customers sort below every scored one (score_sort is -1 for them); the index
-    # customer_tier_score_sort holds the same expression, so a tier's page is read from it.
+    # Unscored customers sort below every scored one (score_sort is -1 for them).
     ordering_choices = {
         "code": ("code",),
         "-code": ("-code",),
@@ -90,7 +92,7 @@ class CustomerViewSet(
             "account_manager",
             "tier_override__tier",
             "tier_override__created_by",
-        ).annotate(score_sort=SCORE_SORT)
+        ).annotate(score_sort=Coalesce("score", Value(Decimal("-1")), output_field=DecimalField()))
 
     def get_serializer_class(self):
         if self.action in {"create", "partial_update"}:
