@@ -6,6 +6,7 @@ import datetime
 import logging
 
 from celery import chord, shared_task
+from django.db import InterfaceError, OperationalError
 
 from crm.exceptions import ConflictError
 from crm.services import local_today
@@ -15,19 +16,32 @@ from tiering.models import TierRun
 logger = logging.getLogger(__name__)
 
 CHUNK_MAX_RETRIES = 3
+# The database going away (restart, fail-over) is waited out for about five minutes.
+CHUNK_MAX_RETRIES_DB_DOWN = 14
+STALLED_RUN_IDLE = datetime.timedelta(minutes=30)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=CHUNK_MAX_RETRIES)
+def _chunk_retries_allowed(exc: Exception) -> int:
+    return CHUNK_MAX_RETRIES_DB_DOWN if isinstance(exc, OperationalError | InterfaceError) else CHUNK_MAX_RETRIES
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=CHUNK_MAX_RETRIES_DB_DOWN)
 def tier_run_chunk(self, chunk_id: int) -> int:
-    """Process one chunk; retried with backoff, then marked failed (the run's close reports it)."""
+    """Process one chunk; retried with backoff, then marked failed (the run's close reports it).
+
+    It never ends in an exception: a failed header task would stop the chord, and the callback
+    that closes the run (succeeded, or failed with the reason) would never run."""
     try:
         services.chunk_process(chunk_id)
     except Exception as exc:
-        if self.request.retries < self.max_retries:
+        if self.request.retries < _chunk_retries_allowed(exc):
             if self.request.is_eager:  # Celery's eager retry propagates Retry instead of retrying
                 return tier_run_chunk.apply(args=[chunk_id], retries=self.request.retries + 1).get()
             raise self.retry(exc=exc, countdown=min(2**self.request.retries, 30)) from exc
-        services.chunk_failed(chunk_id, repr(exc))
+        try:
+            services.chunk_failed(chunk_id, repr(exc))
+        except Exception:
+            logger.exception("tier run chunk %s failed and could not be marked failed", chunk_id)
     return chunk_id
 
 
@@ -73,6 +87,8 @@ def reevaluate_customers(self, customer_ids: list[int]) -> int:
 
 @shared_task(acks_late=True)
 def reevaluate_sweep() -> int:
-    """Hourly: re-evaluate customers whose data arrived since the last sweep; expire overrides."""
+    """Hourly: re-evaluate customers whose data arrived since the last sweep; expire overrides;
+    fail runs that stopped making progress so they can be resumed."""
     services.overrides_expire(today=local_today())
+    services.tier_runs_fail_stalled(idle=STALLED_RUN_IDLE)
     return services.customers_reevaluate_sweep()

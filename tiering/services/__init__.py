@@ -24,6 +24,7 @@ from tiering.services.runs import (
     tier_run_start,
 )
 from tiering.services.warnings import downgrade_warnings_if_due, downgrade_warnings_send
+from tiering.services.watchdog import tier_runs_fail_stalled
 
 __all__ = [
     "chunk_failed",
@@ -45,5 +46,6 @@ __all__ = [
     "tier_run_pending_chunk_ids",
     "tier_run_resume",
     "tier_run_start",
+    "tier_runs_fail_stalled",
     "user_may_override",
 ]

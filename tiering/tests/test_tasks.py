@@ -1,0 +1,75 @@
+"""The chunk task's failure handling: a run is always closed, never left running."""
+
+import datetime
+
+import pytest
+from django.db import OperationalError
+from django.utils import timezone
+
+from tiering import services, tasks
+from tiering.models import TierRun, TierRunChunk
+from tiering.tests.conftest import AS_OF
+
+
+def _failing(exc):
+    def chunk_process(chunk_id):
+        raise exc
+
+    return chunk_process
+
+
+def test_a_chunk_that_keeps_failing_is_marked_failed_and_the_run_closes_with_the_reason(
+    strong, weak, tiering_settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    tiering_settings.chunk_size = 1
+    tiering_settings.save()
+    monkeypatch.setattr(services, "chunk_process", _failing(RuntimeError("disk full")))
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL)
+    run.refresh_from_db()
+    assert run.status == TierRun.Status.FAILED
+    assert "disk full" in run.error
+    assert set(run.chunks.values_list("status", flat=True)) == {TierRunChunk.Status.FAILED}
+
+
+def test_database_outages_are_retried_longer_than_ordinary_errors(monkeypatch, strong, tiering_settings):
+    attempts = []
+
+    def flaky(chunk_id):
+        attempts.append(chunk_id)
+        if len(attempts) <= tasks.CHUNK_MAX_RETRIES + 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        return services.runs.chunk_process(chunk_id)
+
+    run = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, enqueue=False)
+    chunk = run.chunks.get()
+    monkeypatch.setattr(services, "chunk_process", flaky)
+    assert tasks.tier_run_chunk.apply(args=[chunk.pk]).get() == chunk.pk
+    chunk.refresh_from_db()
+    assert chunk.status == TierRunChunk.Status.DONE
+    assert len(attempts) == tasks.CHUNK_MAX_RETRIES + 3
+
+
+def test_the_sweep_fails_a_run_that_stopped_making_progress(strong, tiering_settings):
+    stalled = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, enqueue=False)
+    long_ago = timezone.now() - datetime.timedelta(hours=2)
+    TierRun.objects.filter(pk=stalled.pk).update(status=TierRun.Status.RUNNING, created_at=long_ago, started_at=long_ago)
+
+    assert services.tier_runs_fail_stalled(idle=datetime.timedelta(minutes=30)) == [stalled.pk]
+    stalled.refresh_from_db()
+    assert stalled.status == TierRun.Status.FAILED
+    assert "resume" in stalled.error
+    resumed = services.tier_run_resume(stalled, enqueue=False)
+    assert services.tier_run_execute(resumed).status == TierRun.Status.SUCCEEDED
+
+
+@pytest.mark.parametrize("minutes_ago", [5, 29])
+def test_the_sweep_leaves_a_run_with_recent_progress_alone(strong, tiering_settings, minutes_ago):
+    run = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, enqueue=False)
+    recently = timezone.now() - datetime.timedelta(minutes=minutes_ago)
+    TierRun.objects.filter(pk=run.pk).update(
+        status=TierRun.Status.RUNNING, created_at=recently - datetime.timedelta(hours=1), started_at=recently
+    )
+    assert services.tier_runs_fail_stalled(idle=datetime.timedelta(minutes=30)) == []
+    run.refresh_from_db()
+    assert run.status == TierRun.Status.RUNNING
