@@ -301,37 +301,35 @@ def chunk_write(rows: ChunkRows) -> None:
     )
 
 
-# COPY's text format, one column at a time: NumPy formats the numbers, NULL is \N.
-_NULL = "\\N"
+# COPY's binary format, built column by column with NumPy: no number is formatted as text.
+# Fixed-width fields cannot carry NULL, so a sentinel stands for it (NaN for floats, -1 for ids)
+# and the SQL turns it back into NULL.
+_PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+_PGCOPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
+_BINARY_TYPES = {"float8": ">f8", "bigint": ">i8", "integer": ">i4", "boolean": "?"}
 _EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
+_NO_DAY = -1_000_000  # last_order_day sentinel: no order
 
 
-def _text_ints(values: np.ndarray, *, null_below: int | None = None) -> list[str]:
-    values = np.asarray(values, dtype=np.int64)
-    text = values.astype(str)
-    if null_below is not None:
-        text = np.where(values < null_below, _NULL, text)
-    return text.tolist()
+def _copy_binary(columns: list[tuple[str, str, np.ndarray]]) -> bytes:
+    """COPY ... (FORMAT binary) payload for equally long columns of fixed-width values."""
+    size = len(columns[0][2]) if columns else 0
+    fields = [("count", ">i2")]
+    for name, db_type, _values in columns:
+        fields += [(f"{name}__len", ">i4"), (name, _BINARY_TYPES[db_type])]
+    tuples = np.empty(size, dtype=np.dtype(fields))
+    tuples["count"] = len(columns)
+    for name, db_type, values in columns:
+        tuples[f"{name}__len"] = np.dtype(_BINARY_TYPES[db_type]).itemsize
+        tuples[name] = values
+    return _PGCOPY_HEADER + tuples.tobytes() + _PGCOPY_TRAILER
 
 
-def _text_floats(values: np.ndarray) -> list[str]:
-    values = np.asarray(values, dtype=float)
-    return np.where(np.isfinite(values), values.astype(str), _NULL).tolist()
-
-
-def _text_string(value: str) -> str:
-    """A text value escaped for COPY (backslash, tab, newline, carriage return)."""
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        value = value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return value
-
-
-def _text_strings(values: Iterable[str]) -> list[str]:
-    return [_text_string(value) for value in values]
-
-
-def _flags_text(flags: list[list[str]]) -> list[str]:
-    return _text_strings("[]" if not f else json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in flags)
+def _codes(values: list) -> tuple[np.ndarray, list]:
+    """1-based position of each value in the list of its distinct values (for a SQL array lookup)."""
+    distinct: dict = {}
+    codes = np.fromiter((distinct.setdefault(v, len(distinct) + 1) for v in values), dtype=np.int32, count=len(values))
+    return codes, list(distinct)
 
 
 _CHUNK_TABLE = "tiering_chunk_rows"
@@ -340,65 +338,66 @@ _CHUNK_TABLE = "tiering_chunk_rows"
 def _chunk_write_postgres(rows: ChunkRows) -> None:
     metric_keys = list(rows.metrics)
     point_keys = list(rows.points)
-    columns: list[tuple[str, str, list[str]]] = [
-        ("id", "bigint", _text_ints(rows.customer_ids)),
-        ("score", "numeric(5,2)", _text_floats(rows.scores)),
-        ("computed_tier_id", "bigint", _text_ints(rows.computed_tier_ids)),
-        ("tier_id", "bigint", _text_ints(rows.tier_ids)),
-        ("previous_tier_id", "bigint", _text_ints(rows.previous_tier_ids, null_below=0)),
-        ("previous_score", "numeric(5,2)", _text_floats(rows.previous_scores)),
-        ("profile_id", "bigint", _text_ints(rows.profile_ids)),
-        ("lifecycle", "text", _text_strings(rows.lifecycle)),
-        ("overridden", "boolean", np.where(np.asarray(rows.overridden, dtype=bool), "t", "f").tolist()),
-        ("runs_below", "integer", _text_ints(rows.runs_below)),
-        ("flags", "jsonb", _flags_text(rows.flags)),
-        ("spend_12m", "numeric(16,2)", _text_floats(rows.spend_12m)),
-        (
-            "last_order_day",
-            "integer",
-            _text_ints(
-                np.asarray(rows.last_order_days, dtype=np.int64) - _EPOCH_ORDINAL, null_below=1 - _EPOCH_ORDINAL
-            ),
-        ),
+    lifecycle_codes, lifecycles = _codes(rows.lifecycle)
+    flag_codes, flag_lists = _codes([tuple(f) for f in rows.flags])
+    last_order = np.asarray(rows.last_order_days, dtype=np.int64)
+    columns: list[tuple[str, str, np.ndarray]] = [
+        ("id", "bigint", rows.customer_ids),
+        ("score", "float8", rows.scores),
+        ("computed_tier_id", "bigint", rows.computed_tier_ids),
+        ("tier_id", "bigint", rows.tier_ids),
+        ("previous_tier_id", "bigint", np.where(np.asarray(rows.previous_tier_ids) >= 0, rows.previous_tier_ids, -1)),
+        ("previous_score", "float8", rows.previous_scores),
+        ("profile_id", "bigint", rows.profile_ids),
+        ("lifecycle", "integer", lifecycle_codes),
+        ("overridden", "boolean", np.asarray(rows.overridden, dtype=bool)),
+        ("runs_below", "integer", rows.runs_below),
+        ("flags", "integer", flag_codes),
+        ("spend_12m", "float8", rows.spend_12m),
+        ("last_order_day", "integer", np.where(last_order > 0, last_order - _EPOCH_ORDINAL, _NO_DAY)),
     ]
-    columns += [(f"m{n}", "float8", _text_floats(rows.metrics[key])) for n, key in enumerate(metric_keys)]
-    columns += [(f"p{n}", "float8", _text_floats(rows.points[key])) for n, key in enumerate(point_keys)]
+    columns += [(f"m{n}", "float8", rows.metrics[key]) for n, key in enumerate(metric_keys)]
+    columns += [(f"p{n}", "float8", rows.points[key]) for n, key in enumerate(point_keys)]
     definitions = ", ".join(f"{name} {db_type}" for name, db_type, _values in columns)
-    text = "\n".join(map("\t".join, zip(*(values for _name, _type, values in columns), strict=True))) + "\n"
 
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {_CHUNK_TABLE}")
         cursor.execute(f"CREATE TEMPORARY TABLE {_CHUNK_TABLE} ({definitions}) ON COMMIT DROP")
-        _copy_text(cursor, f"COPY {_CHUNK_TABLE} FROM STDIN", text)
+        _copy_data(cursor, f"COPY {_CHUNK_TABLE} FROM STDIN WITH (FORMAT binary)", _copy_binary(columns))
 
-        params: list = []
-        # Parameters in the order their placeholders appear: versions, metrics, points.
+        # Parameters in the order their placeholders appear.
+        params: list = [rows.run_id]
         versions_sql = "CASE t.profile_id " + " ".join("WHEN %s THEN %s" for _ in rows.profile_versions) + " END"
         for profile_id, version in rows.profile_versions.items():
             params += [profile_id, version]
-        metrics_sql = _json_object_sql([(key, f"t.m{n}") for n, key in enumerate(metric_keys)], params)
+        params.append(lifecycles)
+        metrics_sql = _json_object_sql([(key, f"NULLIF(t.m{n}, 'NaN')") for n, key in enumerate(metric_keys)], params)
         point_column = {key: f"t.p{n}" for n, key in enumerate(point_keys)}
         points_sql = "CASE t.profile_id "
         for profile_id, keys in rows.profile_rules.items():
             params.append(profile_id)
             points_sql += "WHEN %s THEN " + _json_object_sql([(key, point_column[key]) for key in keys], params) + " "
         points_sql += "ELSE '{}'::jsonb END"
+        flags = [json.dumps(list(f), ensure_ascii=False, separators=(",", ":")) for f in flag_lists]
+        params += [flags, rows.created_at]
         insert = (
             "INSERT INTO tiering_tierassignment (run_id, customer_id, score, computed_tier_id, tier_id, "  # noqa: S608 (fixed names; values are parameters)
             "previous_tier_id, previous_score, profile_id, profile_version, lifecycle, metrics, points, "
             "overridden, runs_below_threshold, flags, created_at) "
-            "SELECT %s, t.id, t.score, t.computed_tier_id, t.tier_id, t.previous_tier_id, t.previous_score, "
-            f"t.profile_id, {versions_sql}, t.lifecycle, {metrics_sql}, {points_sql}, t.overridden, t.runs_below, t.flags, %s "
+            "SELECT %s, t.id, t.score::numeric(5,2), t.computed_tier_id, t.tier_id, NULLIF(t.previous_tier_id, -1), "
+            f"NULLIF(t.previous_score, 'NaN')::numeric(5,2), t.profile_id, {versions_sql}, (%s::text[])[t.lifecycle], "
+            f"{metrics_sql}, {points_sql}, t.overridden, t.runs_below, (%s::jsonb[])[t.flags], %s "
             f"FROM {_CHUNK_TABLE} AS t ON CONFLICT DO NOTHING"
         )
-        cursor.execute(insert, [rows.run_id, *params, rows.created_at])
+        cursor.execute(insert, params)
         update = (
-            "UPDATE crm_customer AS c SET tier_id = t.tier_id, computed_tier_id = t.computed_tier_id, "  # noqa: S608 (fixed names)
-            "score = t.score, lifecycle = t.lifecycle, flags = t.flags, spend_12m = t.spend_12m, "
-            "last_order_at = DATE '1970-01-01' + t.last_order_day, runs_below_threshold = t.runs_below, "
+            "UPDATE crm_customer AS c SET tier_id = t.tier_id, computed_tier_id = t.computed_tier_id, "  # noqa: S608 (fixed names; values are parameters)
+            "score = t.score::numeric(5,2), lifecycle = (%s::text[])[t.lifecycle], flags = (%s::jsonb[])[t.flags], "
+            "spend_12m = t.spend_12m::numeric(16,2), runs_below_threshold = t.runs_below, "
+            f"last_order_at = DATE '1970-01-01' + NULLIF(t.last_order_day, {_NO_DAY}), "
             f"tiered_at = %s FROM {_CHUNK_TABLE} AS t WHERE c.id = t.id"
         )
-        cursor.execute(update, [rows.created_at])
+        cursor.execute(update, [lifecycles, flags, rows.created_at])
 
 
 def _json_object_sql(pairs: list[tuple[str, str]], params: list) -> str:
@@ -412,13 +411,23 @@ def _json_object_sql(pairs: list[tuple[str, str]], params: list) -> str:
     return f"jsonb_build_object({', '.join(parts)})"
 
 
-def _copy_text(cursor, sql: str, text: str) -> None:
+def _copy_data(cursor, sql: str, data: str | bytes) -> None:
     raw = cursor.cursor
     if hasattr(raw, "copy_expert"):  # psycopg2
-        raw.copy_expert(sql, io.StringIO(text))
+        raw.copy_expert(sql, io.BytesIO(data) if isinstance(data, bytes) else io.StringIO(data))
     else:  # psycopg 3
         with raw.copy(sql) as copy:
-            copy.write(text)
+            copy.write(data)
+
+
+_NULL = "\\N"
+
+
+def _text_string(value: str) -> str:
+    """A text value escaped for COPY's text format (backslash, tab, newline, carriage return)."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        value = value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
 
 
 # --- tier changes and their notices ---------------------------------------------------------------
@@ -509,7 +518,7 @@ def _changes_with_notices_postgres(run_id: int, created_at: datetime.datetime, c
             "direction text, score_before numeric(5,2), score numeric(5,2), reasons jsonb, recipient_id bigint, "
             "payload jsonb) ON COMMIT DROP"
         )
-        _copy_text(cursor, f"COPY {_CHANGES_TABLE} FROM STDIN", text)
+        _copy_data(cursor, f"COPY {_CHANGES_TABLE} FROM STDIN", text)
         insert_changes = (
             "INSERT INTO tiering_tierchange (run_id, customer_id, from_tier_id, to_tier_id, direction, "  # noqa: S608 (fixed names)
             f"score_before, score, reasons, created_at) SELECT %s, customer_id, from_tier_id, to_tier_id, direction, "
