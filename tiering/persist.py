@@ -212,7 +212,9 @@ def _json_numbers(values: np.ndarray) -> list[float | None]:
 
 
 def chunk_write(rows: ChunkRows) -> None:
-    """One history row per customer (a retried chunk finds its rows there) and the customers' new standing."""
+    """One history row per customer and the customers' new standing.
+
+    A chunk writes once: its claim commits with these rows, so a duplicate is a bug and fails the chunk."""
     if not len(rows):
         return
     if _is_postgres():
@@ -387,7 +389,7 @@ def _chunk_write_postgres(rows: ChunkRows) -> None:
             "SELECT %s, t.id, t.score::numeric(5,2), t.computed_tier_id, t.tier_id, NULLIF(t.previous_tier_id, -1), "
             f"NULLIF(t.previous_score, 'NaN')::numeric(5,2), t.profile_id, {versions_sql}, (%s::text[])[t.lifecycle], "
             f"{metrics_sql}, {points_sql}, t.overridden, t.runs_below, (%s::jsonb[])[t.flags], %s "
-            f"FROM {_CHUNK_TABLE} AS t ON CONFLICT DO NOTHING"
+            f"FROM {_CHUNK_TABLE} AS t"
         )
         cursor.execute(insert, params)
         update = (

@@ -264,13 +264,19 @@ def _changes_write(run: TierRun, evaluation: Evaluation, now) -> None:
     scores_before = np.round(table.score[moved], 2).tolist()
     scores = np.round(evaluation.scored.totals[moved], 2).tolist()
     managers = table.account_manager_id[moved].tolist()
+    # Points per rule of the moved customers, rounded as Evaluation.points_of rounds them.
+    scored = evaluation.scored
+    points = {key: [round(v, 2) for v in values[moved].tolist()] for key, values in scored.points.items()}
+    profiles = scored.profile_ids[moved].tolist()
+    max_points = {pid: {r.metric: float(r.weight) for r in p.rules} for pid, p in scored.profiles.items()}
     changes, delivered = [], []
-    for n, i in enumerate(moved.tolist()):
+    for n in range(len(customer_ids)):
         customer_id = customer_ids[n]
         kind = TierChange.Direction.UPGRADE if directions[n] > 0 else TierChange.Direction.DOWNGRADE
+        rule_max = max_points[profiles[n]]
         reasons = decide.top_reasons(
-            points=evaluation.points_of(i),
-            max_points=evaluation.max_points_of(i),
+            points={metric: points[metric][n] for metric in rule_max},
+            max_points=rule_max,
             previous_points=previous.get(customer_id),
             direction=directions[n],
         )
