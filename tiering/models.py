@@ -266,8 +266,9 @@ class TieringSettings(models.Model):
     complaints_threshold = models.PositiveSmallIntegerField(_("flag: complaints"), default=3)
     complaints_window_days = models.PositiveSmallIntegerField(_("flag: complaints window (days)"), default=90)
     no_order_months = models.PositiveSmallIntegerField(_("flag: months without an order"), default=6)
-    # 50,000 customers per chunk: fewer, larger statements (docs/performance.md), ~300 MB per worker.
-    chunk_size = models.PositiveIntegerField(_("customers per run chunk"), default=50000)
+    # Large enough that per-statement costs vanish, small enough that two workers (or the retier
+    # command's threads) overlap one chunk's Python work with another's queries (docs/performance.md).
+    chunk_size = models.PositiveIntegerField(_("customers per run chunk"), default=25000)
     lifecycle_new_months = models.PositiveSmallIntegerField(_("lifecycle: new for the first N months"), default=6)
     lifecycle_mature_months = models.PositiveSmallIntegerField(_("lifecycle: mature after N months"), default=24)
     lifecycle_silent_months = models.PositiveSmallIntegerField(

@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime
 import logging
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -366,20 +368,54 @@ def tier_run_close(run_id: int) -> TierRun:
     return run
 
 
-def tier_run_execute(run: TierRun, progress: Callable[[int, int], None] | None = None) -> TierRun:
-    """Run every unfinished chunk in this process (the `retier` command, eager mode), then close."""
+def tier_run_execute(
+    run: TierRun, progress: Callable[[int, int], None] | None = None, *, workers: int | None = None
+) -> TierRun:
+    """Run every unfinished chunk in this process (the `retier` command, eager mode), then close.
+
+    On PostgreSQL, outside a transaction, chunks run on up to `workers` threads (default: one per
+    CPU, at most 4), each on its own connection, as Celery workers would: one chunk's Python work
+    overlaps another's queries. After a chunk fails no further chunk starts."""
     _run_mark_running(run.pk)
     chunks = list(run.chunks.exclude(status=TierRunChunk.Status.DONE).order_by("index"))
     done = sum(c.size for c in run.chunks.filter(status=TierRunChunk.Status.DONE))
-    for chunk in chunks:
+    workers = workers or min(os.cpu_count() or 1, 4)
+    failed = threading.Event()
+
+    def work(chunk: TierRunChunk) -> int:
+        if failed.is_set():
+            return 0
         try:
             chunk_process(chunk.pk)
         except Exception as exc:
+            failed.set()
             chunk_failed(chunk.pk, repr(exc))
-            break
-        done += chunk.size
-        if progress:
-            progress(done, run.total)
+            return 0
+        return chunk.size
+
+    threaded = workers > 1 and len(chunks) > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
+    if threaded:
+
+        def work_on_own_connection(chunk: TierRunChunk) -> int:
+            try:
+                return work(chunk)
+            finally:
+                connections.close_all()  # this thread's connections only
+
+        with ThreadPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
+            sizes = pool.map(work_on_own_connection, chunks)
+            for size in sizes:
+                done += size
+                if progress and size:
+                    progress(done, run.total)
+    else:
+        for chunk in chunks:
+            size = work(chunk)
+            if not size and failed.is_set():
+                break
+            done += size
+            if progress:
+                progress(done, run.total)
     return tier_run_close(run.pk)
 
 

@@ -1,0 +1,65 @@
+"""The retier command's threads on PostgreSQL: chunks on their own connections, each written once.
+
+Threads need committed data (each has its own connection), so these tests are transactional."""
+
+import pytest
+from django.db import connection
+
+from tiering import services
+from tiering.models import TierAssignment, TierChange, TieringSettings, TierRun, TierRunChunk
+from tiering.services import runs
+from tiering.tests.conftest import AS_OF, strong_customer, weak_customer
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("the threaded path runs on PostgreSQL only: run make test")
+
+
+@pytest.fixture
+def six_customers(postgres, manager):
+    TieringSettings.objects.filter(pk=TieringSettings.current().pk).update(chunk_size=2)
+    return [strong_customer(manager) for _ in range(3)] + [weak_customer(manager) for _ in range(3)]
+
+
+def _start():
+    return services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, enqueue=False)
+
+
+def test_chunks_run_on_threads_and_every_customer_is_tiered_once(six_customers):
+    reported = []
+    run = services.tier_run_execute(_start(), progress=lambda done, total: reported.append((done, total)), workers=2)
+    assert run.status == TierRun.Status.SUCCEEDED, run.error
+    assert run.chunks.filter(status=TierRunChunk.Status.DONE).count() == 3
+    assert run.tier_counts == {"vip": 3, "dormant": 3} and run.done == 6
+    assert sorted(TierAssignment.objects.filter(run=run).values_list("customer_id", flat=True)) == sorted(
+        c.pk for c in six_customers
+    )
+    assert reported[-1] == (6, 6)
+
+
+def test_a_failing_chunk_fails_the_run_and_a_resume_finishes_it(six_customers, monkeypatch):
+    real = runs.chunk_process
+
+    def flaky(chunk_id):
+        if chunk_id == second_id:
+            raise RuntimeError("database went away")
+        return real(chunk_id)
+
+    run = _start()
+    second_id = run.chunks.get(index=1).pk
+    monkeypatch.setattr(runs, "chunk_process", flaky)
+    run = services.tier_run_execute(run, workers=2)
+    assert run.status == TierRun.Status.FAILED and "database went away" in run.chunks.get(index=1).error
+    monkeypatch.setattr(runs, "chunk_process", real)
+    run = services.tier_run_execute(services.tier_run_resume(run, enqueue=False), workers=2)
+    assert run.status == TierRun.Status.SUCCEEDED, run.error
+    assert TierAssignment.objects.filter(run=run).count() == 6
+    assert not TierChange.objects.exists()  # first run: nobody had a tier to move from
