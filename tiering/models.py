@@ -218,6 +218,8 @@ class Notice(models.Model):
         ]
         indexes = [
             models.Index(fields=["recipient", "acknowledged_at", "-created_at"], name="notice_recipient_open"),
+            # Administrators' open-notice count and list: only the unacknowledged rows, newest first.
+            models.Index(fields=["-created_at"], condition=Q(acknowledged_at__isnull=True), name="notice_open_recent"),
         ]
 
 
