@@ -20,6 +20,7 @@ from django.db import connection
 
 from crm.celery import app
 from crm.models import Customer
+from crm.tests.test_faults import celery_broker
 from tiering import services
 from tiering.models import Notice, TierAssignment, TierChange, TieringSettings, TierRun
 from tiering.tests.conftest import AS_OF, strong_customer, weak_customer
@@ -54,18 +55,14 @@ def real_services():
 
 @pytest.fixture
 def celery_sender(real_services):
-    """Point this process's Celery app at the real broker for the duration of a test."""
-    conf = app.conf
-    saved = {key: conf[key] for key in ("task_always_eager", "broker_url", "result_backend")}
-    conf.update(task_always_eager=False, broker_url=_broker_url(), result_backend=_broker_url())
-    app._local.__dict__.pop("backend", None)
-    app._pool = None
-    with app.connection_for_write() as conn:  # a clean queue: nothing left over from another test
-        conn.default_channel.queue_purge("celery")
-    yield app
-    conf.update(saved)
-    app._local.__dict__.pop("backend", None)
-    app._pool = None
+    """Point this process's Celery app at the real broker for the duration of a test.
+
+    Uses the same thorough reset as the fault tests (connection and producer pools, the cached
+    result backend, the environment variable), so no earlier test's broker address lingers."""
+    with celery_broker(_broker_url(), _broker_url()):
+        with app.connection_for_write() as conn:  # a clean queue: nothing left over from another test
+            conn.default_channel.queue_purge("celery")
+        yield app
 
 
 def _worker(fault: str = "", name: str = "w1") -> subprocess.Popen:
