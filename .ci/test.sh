@@ -23,6 +23,7 @@ step() {
 
 step "ruff check" .venv/bin/ruff check .
 step "makemigrations --check" .venv/bin/python manage.py makemigrations --check --dry-run
+step "security audit (ruff S, bandit, pip-audit)" bash .ci/audit.sh
 step "fast suite on SQLite (eager Celery)" \
     env -u DATABASE_URL -u CELERY_BROKER_URL -u TEST_CELERY_BROKER_URL -u TEST_REDIS_URL \
     .venv/bin/pytest -q -m "not slow and not postgres" "${PYTEST_ARGS[@]}"
