@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.db import OperationalError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tiering import services, tasks
 from tiering.models import TierRun, TierRunChunk
@@ -55,10 +55,11 @@ def test_the_sweep_fails_a_run_that_stopped_making_progress(strong, tiering_sett
     long_ago = timezone.now() - datetime.timedelta(hours=2)
     TierRun.objects.filter(pk=stalled.pk).update(status=TierRun.Status.RUNNING, created_at=long_ago, started_at=long_ago)
 
-    assert services.tier_runs_fail_stalled(idle=datetime.timedelta(minutes=30)) == [stalled.pk]
+    with translation.override("en"):
+        assert services.tier_runs_fail_stalled(idle=datetime.timedelta(minutes=30)) == [stalled.pk]
     stalled.refresh_from_db()
     assert stalled.status == TierRun.Status.FAILED
-    assert "resume" in stalled.error
+    assert "No progress for 30 minutes" in stalled.error and "resume" in stalled.error
     resumed = services.tier_run_resume(stalled, enqueue=False)
     assert services.tier_run_execute(resumed).status == TierRun.Status.SUCCEEDED
 
