@@ -15,7 +15,7 @@ if $PY manage.py seed_demo --if-empty; then :; else
 fi
 # Tier the demo customers at the start of the last three quarters, so the demo shows tier
 # history, upgrades, downgrades and notices, not only today's tiers.
-untiered="$($PY manage.py shell -c 'from crm.models import Customer; print(Customer.objects.filter(tier__isnull=True).exists())')"
+untiered="$($PY manage.py shell -v 0 -c 'from crm.models import Customer; print(Customer.objects.filter(tier__isnull=True).exists())')"
 if [ "$untiered" = "True" ]; then
     quarters="$($PY -c 'import datetime as d; t=d.date.today(); q=[(t.year,(t.month-1)//3*3+1)]
 for _ in range(2): y,m=q[0]; q.insert(0,(y-1,10) if m==1 else (y,m-3))
