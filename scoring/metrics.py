@@ -86,7 +86,9 @@ class MetricTable:
         return len(self.customer_ids)
 
     def row(self, index: int) -> dict[str, float | None]:
-        return {key: (None if np.isnan(values[index]) else float(values[index])) for key, values in self.metrics.items()}
+        return {
+            key: (None if np.isnan(values[index]) else float(values[index])) for key, values in self.metrics.items()
+        }
 
 
 def _align(customer_ids: np.ndarray, rows: list[tuple], columns: int, fill=np.nan, dtype=float) -> list[np.ndarray]:
@@ -105,6 +107,39 @@ def _ordinal(value) -> int:
     return value.toordinal() if value is not None else -1
 
 
+def _derived_metrics(
+    as_of: datetime.date,
+    *,
+    cooperation_since: np.ndarray,
+    strategic: np.ndarray,
+    spend: np.ndarray,
+    count: np.ndarray,
+    last_order: np.ndarray,
+    satisfaction: np.ndarray,
+    referrals: np.ndarray,
+    complaints: np.ndarray,
+    shares: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The registered metrics from the raw aggregates; both database paths end here."""
+    as_of_ordinal = as_of.toordinal()
+    tenure = np.where(cooperation_since >= 0, (as_of_ordinal - cooperation_since) / 365.25, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        average = np.where(count > 0, spend / np.maximum(count, 1), 0.0)
+    recency = np.where(last_order >= 0, as_of_ordinal - last_order, np.nan).astype(float)
+    return {
+        "spend_12m": spend,
+        "orders_12m": count,
+        "avg_order_value_12m": average,
+        "recency_days": recency,
+        "tenure_years": np.maximum(tenure, 0.0),
+        "satisfaction_12m": satisfaction,
+        "strategic_potential": strategic,
+        "referrals_12m": referrals,
+        "complaints_12m": complaints,
+        "social_shares_12m": shares,
+    }
+
+
 def metric_table(
     customers,
     as_of: datetime.date,
@@ -121,9 +156,19 @@ def _metric_table_portable(customers, as_of: datetime.date, *, complaints_window
     start = window_start(as_of)
     rows = list(
         customers.order_by("id").values_list(
-            "id", "customer_type", "industry_id", "industry__strategic", "potential_rating",
-            "cooperation_since", "status", "account_manager_id", "tier_id", "computed_tier_id", "score",
-            "spend_12m", "runs_below_threshold",
+            "id",
+            "customer_type",
+            "industry_id",
+            "industry__strategic",
+            "potential_rating",
+            "cooperation_since",
+            "status",
+            "account_manager_id",
+            "tier_id",
+            "computed_tier_id",
+            "score",
+            "spend_12m",
+            "runs_below_threshold",
         )
     )
     size = len(rows)
@@ -167,31 +212,23 @@ def _metric_table_portable(customers, as_of: datetime.date, *, complaints_window
     )
     last_interaction = np.where(last_interaction == 0, -1, last_interaction)
 
-    as_of_ordinal = as_of.toordinal()
     cooperation_since = np.fromiter((_ordinal(r[5]) for r in rows), dtype=np.int64, count=size)
-    tenure = np.where(cooperation_since >= 0, (as_of_ordinal - cooperation_since) / 365.25, 0.0)
-    strategic = np.fromiter(
-        (10.0 if r[3] else float(r[4] or 0) for r in rows), dtype=float, count=size
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        average = np.where(count > 0, spend / np.maximum(count, 1), 0.0)
-    recency = np.where(last_order >= 0, as_of_ordinal - last_order, np.nan).astype(float)
-
+    strategic = np.fromiter((10.0 if r[3] else float(r[4] or 0) for r in rows), dtype=float, count=size)
     return MetricTable(
         as_of=as_of,
         customer_ids=ids,
-        metrics={
-            "spend_12m": spend,
-            "orders_12m": count,
-            "avg_order_value_12m": average,
-            "recency_days": recency,
-            "tenure_years": np.maximum(tenure, 0.0),
-            "satisfaction_12m": satisfaction,
-            "strategic_potential": strategic,
-            "referrals_12m": referrals,
-            "complaints_12m": complaints,
-            "social_shares_12m": shares,
-        },
+        metrics=_derived_metrics(
+            as_of,
+            cooperation_since=cooperation_since,
+            strategic=strategic,
+            spend=spend,
+            count=count,
+            last_order=last_order,
+            satisfaction=satisfaction,
+            referrals=referrals,
+            complaints=complaints,
+            shares=shares,
+        ),
         customer_type=np.array([r[1] for r in rows], dtype=object),
         industry_id=np.fromiter((r[2] for r in rows), dtype=np.int64, count=size),
         account_manager_id=np.fromiter((r[7] if r[7] is not None else -1 for r in rows), dtype=np.int64, count=size),
@@ -229,7 +266,8 @@ _SURVEYS_SQL = (
 _INTERACTIONS_SQL = (
     "SELECT customer_id, COUNT(*) FILTER (WHERE kind = %s), COUNT(*) FILTER (WHERE kind = %s), "
     "COUNT(*) FILTER (WHERE kind = %s), COUNT(*) FILTER (WHERE kind = %s AND occurred_at > %s), "
-    + _ORDINAL.format(column="MAX(occurred_at)") + " "
+    + _ORDINAL.format(column="MAX(occurred_at)")
+    + " "
     "FROM crm_interaction WHERE {restriction} AND occurred_at > %s AND occurred_at <= %s "
     "GROUP BY customer_id ORDER BY customer_id"
 )
@@ -245,8 +283,9 @@ def _customer_rows_postgres(customers) -> list[tuple]:
         .annotate(
             _strategic=F("industry__strategic"),
             _since=Coalesce(
-                Func("cooperation_since", template=_ORDINAL.format(column="%(expressions)s"),
-                     output_field=IntegerField()),
+                Func(
+                    "cooperation_since", template=_ORDINAL.format(column="%(expressions)s"), output_field=IntegerField()
+                ),
                 Value(-1),
             ),
             _manager=Coalesce("account_manager_id", Value(-1), output_field=IntegerField()),
@@ -256,8 +295,19 @@ def _customer_rows_postgres(customers) -> list[tuple]:
             _spend=Cast("spend_12m", FloatField()),
         )
         .values_list(
-            "id", "customer_type", "industry_id", "_strategic", "potential_rating", "_since", "status", "_manager",
-            "_tier", "_computed", "_score", "_spend", "runs_below_threshold",
+            "id",
+            "customer_type",
+            "industry_id",
+            "_strategic",
+            "potential_rating",
+            "_since",
+            "status",
+            "_manager",
+            "_tier",
+            "_computed",
+            "_score",
+            "_spend",
+            "runs_below_threshold",
         )
     )
     try:
@@ -325,7 +375,11 @@ def _metric_table_postgres(customers, as_of: datetime.date, *, complaints_window
             orders = _aggregate_postgres(cursor, _ORDERS_SQL, restriction, ids, 3, after=[start, as_of])
             surveys = _aggregate_postgres(cursor, _SURVEYS_SQL, restriction, ids, 1, after=[start, as_of])
             interactions = _aggregate_postgres(
-                cursor, _INTERACTIONS_SQL, restriction, ids, 5,
+                cursor,
+                _INTERACTIONS_SQL,
+                restriction,
+                ids,
+                5,
                 before=[kind.REFERRAL, kind.COMPLAINT, kind.SOCIAL_SHARE, kind.COMPLAINT, recent_start],
                 after=[start, as_of],
             )
@@ -339,30 +393,24 @@ def _metric_table_postgres(customers, as_of: datetime.date, *, complaints_window
     complaints_recent = _spread(ids, interactions, 4, 0, dtype=np.int64)
     last_interaction = _spread(ids, interactions, 5, -1, dtype=np.int64)
 
-    as_of_ordinal = as_of.toordinal()
     cooperation_since = np.fromiter(columns[5], dtype=np.int64, count=size)
-    tenure = np.where(cooperation_since >= 0, (as_of_ordinal - cooperation_since) / 365.25, 0.0)
     rating = np.fromiter((v or 0 for v in columns[4]), dtype=float, count=size)
     strategic = np.where(np.fromiter(columns[3], dtype=bool, count=size), 10.0, rating)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        average = np.where(count > 0, spend / np.maximum(count, 1), 0.0)
-    recency = np.where(last_order >= 0, as_of_ordinal - last_order, np.nan).astype(float)
-
     return MetricTable(
         as_of=as_of,
         customer_ids=ids,
-        metrics={
-            "spend_12m": spend,
-            "orders_12m": count,
-            "avg_order_value_12m": average,
-            "recency_days": recency,
-            "tenure_years": np.maximum(tenure, 0.0),
-            "satisfaction_12m": satisfaction,
-            "strategic_potential": strategic,
-            "referrals_12m": referrals,
-            "complaints_12m": complaints,
-            "social_shares_12m": shares,
-        },
+        metrics=_derived_metrics(
+            as_of,
+            cooperation_since=cooperation_since,
+            strategic=strategic,
+            spend=spend,
+            count=count,
+            last_order=last_order,
+            satisfaction=satisfaction,
+            referrals=referrals,
+            complaints=complaints,
+            shares=shares,
+        ),
         customer_type=np.array(columns[1], dtype=object),
         industry_id=np.fromiter(columns[2], dtype=np.int64, count=size),
         account_manager_id=np.fromiter(columns[7], dtype=np.int64, count=size),
