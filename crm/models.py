@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +46,16 @@ class CustomerCodeSequence(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["industry", "year"], name="customer_code_sequence_unique")]
+
+
+class CustomerQuerySet(models.QuerySet):
+    def delete(self):
+        """Lock the customers first, so a tier run writing their history finishes before it is
+        deleted (tier history carries no database foreign key; see tiering.models.TierAssignment)."""
+        with transaction.atomic(using=self.db):
+            locked = self.model.objects.using(self.db).select_for_update().filter(pk__in=self.values("pk"))
+            list(locked.values_list("pk"))
+            return super().delete()
 
 
 class Customer(models.Model):
@@ -150,6 +160,8 @@ class Customer(models.Model):
     # API's `updated_since` finds edits while tier changes come from the tier-changes feed.
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
+    objects = CustomerQuerySet.as_manager()
+
     class Meta:
         ordering = ["code"]
         verbose_name = _("customer")
@@ -178,6 +190,14 @@ class Customer(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+    def delete(self, using=None, keep_parents=False):
+        """Locked first, as CustomerQuerySet.delete does: a tier run writing this customer's history
+        commits before the customer and that history go."""
+        using = using or "default"
+        with transaction.atomic(using=using):
+            list(Customer.objects.using(using).select_for_update().filter(pk=self.pk).values_list("pk"))
+            return super().delete(using=using, keep_parents=keep_parents)
 
 
 class Order(models.Model):

@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from crm.exceptions import DomainError
 from crm.selectors import user_sees_all_customers
+from scoring.metrics import metric_label
 from tiering import selectors, services
 from tiering.models import Notice, TierAssignment, TierChange, TieringSettings, TierOverride, TierRun, TierRunChunk
 
@@ -107,8 +108,22 @@ class TierAssignmentAdmin(CustomerScopedMixin, ReadOnlyAdmin):
     list_select_related = ("customer", "run", "computed_tier", "tier", "previous_tier")
     search_fields = ("customer__code", "customer__name")
     raw_id_fields = ("customer", "run")
-    readonly_fields = [f.name for f in TierAssignment._meta.fields]
+    readonly_fields = [
+        *(f.name for f in TierAssignment._meta.fields if f.name not in ("metric_values", "point_values")),
+        "metric_snapshot",
+        "points_snapshot",
+    ]
     show_full_result_count = False
+
+    @admin.display(description=_("metrics"))
+    def metric_snapshot(self, obj):
+        return ", ".join(
+            f"{metric_label(key)}: {'—' if value is None else value}" for key, value in obj.metrics.items()
+        )
+
+    @admin.display(description=_("points"))
+    def points_snapshot(self, obj):
+        return ", ".join(f"{metric_label(key)}: {value}" for key, value in obj.points.items())
 
 
 @admin.register(TierChange)

@@ -206,33 +206,87 @@ def top_reasons(
 ) -> list[dict]:
     """The rules that moved the score most (against the previous assignment), in the direction of
     the change; without a previous assignment, the rules with the biggest shortfall."""
-    reasons = []
-    if previous_points:
-        for metric, value in points.items():
-            before = previous_points.get(metric)
-            if before is None:
-                continue
-            delta = round(value - before, 2)
-            if delta and (direction == 0 or np.sign(delta) == direction):
-                reasons.append(
-                    {"metric": metric, "points": round(value, 2), "previous_points": round(before, 2), "delta": delta}
-                )
-        reasons.sort(key=lambda item: -abs(item["delta"]))
-        if reasons:
-            return reasons[:limit]
-    for metric, value in points.items():
-        shortfall = round(max_points.get(metric, 0.0) - value, 2)
-        if shortfall > 0:
-            reasons.append(
+    metrics = list(points)
+    previous_points = previous_points or {}
+    return top_reasons_batch(
+        metrics=metrics,
+        points=np.array([[points[m] for m in metrics]], dtype=float).reshape(1, len(metrics)),
+        max_points=np.array([[max_points.get(m, 0.0) for m in metrics]], dtype=float).reshape(1, len(metrics)),
+        previous=np.array([[_nan_if_none(previous_points.get(m)) for m in metrics]], dtype=float).reshape(
+            1, len(metrics)
+        ),
+        has_previous=np.array([bool(previous_points)]),
+        direction=np.array([direction]),
+        limit=limit,
+    )[0]
+
+
+def _nan_if_none(value) -> float:
+    return np.nan if value is None else value
+
+
+def top_reasons_batch(
+    *,
+    metrics: list[str],
+    points: np.ndarray,
+    max_points: np.ndarray,
+    previous: np.ndarray,
+    has_previous: np.ndarray,
+    direction: np.ndarray,
+    order: np.ndarray | None = None,
+    limit: int = 3,
+) -> list[list[dict]]:
+    """top_reasons for many customers at once, in NumPy.
+
+    `points`, `max_points` and `previous` are customers x `metrics`: NaN in `points` where the
+    customer's profile has no rule for the metric, in `previous` where the previous assignment
+    had no points for it. `order` ranks each metric in the customer's rule order (ties go to the
+    earlier rule; default: the order of `metrics`)."""
+    rows, width = points.shape
+    if order is None:
+        order = np.broadcast_to(np.arange(width), (rows, width))
+    ruled = ~np.isnan(points)
+    step = np.asarray(direction)[:, None]
+    with np.errstate(invalid="ignore"):
+        delta = np.round(points - previous, 2)
+        moved = ruled & ~np.isnan(delta) & (delta != 0) & ((step == 0) | (np.sign(delta) == step))
+        moved &= np.asarray(has_previous, dtype=bool)[:, None]
+        shortfall = np.round(max_points - points, 2)
+        short = ruled & (shortfall > 0)
+    by_move = np.lexsort((order, np.where(moved, -np.abs(delta), np.inf)), axis=-1)[:, :limit]
+    by_shortfall = np.lexsort((order, np.where(short, -shortfall, np.inf)), axis=-1)[:, :limit]
+    row_index = np.arange(rows)[:, None]
+    chosen_moved = moved[row_index, by_move].tolist()
+    chosen_short = short[row_index, by_shortfall].tolist()
+    points_list, previous_list, max_list = points.tolist(), previous.tolist(), max_points.tolist()
+    by_move, by_shortfall = by_move.tolist(), by_shortfall.tolist()
+    result: list[list[dict]] = []
+    for row in range(rows):
+        value, before = points_list[row], previous_list[row]
+        reasons = [
+            {
+                "metric": metrics[j],
+                "points": round(value[j], 2),
+                "previous_points": round(before[j], 2),
+                "delta": round(value[j] - before[j], 2),
+            }
+            for j, ok in zip(by_move[row], chosen_moved[row], strict=True)
+            if ok
+        ]
+        if not reasons:
+            top = max_list[row]
+            reasons = [
                 {
-                    "metric": metric,
-                    "points": round(value, 2),
-                    "max_points": max_points.get(metric, 0.0),
-                    "shortfall": shortfall,
+                    "metric": metrics[j],
+                    "points": round(value[j], 2),
+                    "max_points": top[j],
+                    "shortfall": round(top[j] - value[j], 2),
                 }
-            )
-    reasons.sort(key=lambda item: -item["shortfall"])
-    return reasons[:limit]
+                for j, ok in zip(by_shortfall[row], chosen_short[row], strict=True)
+                if ok
+            ]
+        result.append(reasons)
+    return result
 
 
 def points_to_reach(

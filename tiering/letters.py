@@ -60,7 +60,7 @@ class DowngradeLetter:
 
 def _assignment_points(customer: Customer, change: TierChange) -> tuple[dict, dict | None, int | None]:
     """Points at the change's run and at the evaluation before it."""
-    history = TierAssignment.objects.filter(customer=customer).order_by("-created_at", "-id")
+    history = TierAssignment.objects.filter(customer=customer).select_related("run").order_by("-created_at", "-id")
     current = history.filter(run=change.run).first() if change.run_id else history.first()
     if current is None:
         return {}, None, None

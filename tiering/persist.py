@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import Max
 
 from crm.models import Customer
-from tiering.models import Notice, TierAssignment, TierChange
+from tiering.models import Notice, TierAssignment, TierChange, TierRun
 
 ASSIGNMENT_COLUMNS = (
     "run_id",
@@ -33,8 +33,8 @@ ASSIGNMENT_COLUMNS = (
     "profile_id",
     "profile_version",
     "lifecycle",
-    "metrics",
-    "points",
+    "metric_values",
+    "point_values",
     "overridden",
     "runs_below_threshold",
     "flags",
@@ -179,36 +179,27 @@ class ChunkRows:
     previous_scores: np.ndarray
     profile_ids: np.ndarray
     profile_versions: dict[int, int]
-    profile_rules: dict[int, list[str]]  # profile id -> metrics of its rules, in the snapshot's order
     lifecycle: list[str]
     overridden: np.ndarray
     runs_below: np.ndarray
     flags: list[list[str]]
-    metrics: dict[str, np.ndarray]
-    points: dict[str, np.ndarray]  # NaN where the customer's profile has no rule for the metric
+    metric_keys: list[str]  # the run's: the order of both snapshot matrices' columns
+    metric_values: np.ndarray  # customers x metric_keys, NaN where a metric has no value
+    point_values: np.ndarray  # customers x metric_keys, NaN where the customer's profile has no rule
     spend_12m: np.ndarray
     last_order_days: np.ndarray  # proleptic Gregorian ordinal
 
     def __len__(self) -> int:
         return len(self.customer_ids)
 
-    def metrics_json(self) -> list[dict]:
-        keys = list(self.metrics)
-        columns = [_json_numbers(self.metrics[key]) for key in keys]
-        return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)] if keys else [{}] * len(self)
-
-    def points_json(self) -> list[dict]:
-        columns = {key: _json_numbers(values) for key, values in self.points.items()}
-        rules = self.profile_rules
-        return [
-            {key: columns[key][i] for key in rules.get(profile_id, [])}
-            for i, profile_id in enumerate(self.profile_ids.tolist())
-        ]
-
 
 def _json_numbers(values: np.ndarray) -> list[float | None]:
     values = np.asarray(values, dtype=float)
     return [None if v != v else v for v in values.tolist()]
+
+
+def _json_rows(matrix: np.ndarray) -> list[list[float | None]]:
+    return [[None if v != v else v for v in row] for row in np.asarray(matrix, dtype=float).tolist()]
 
 
 def chunk_write(rows: ChunkRows) -> None:
@@ -220,7 +211,7 @@ def chunk_write(rows: ChunkRows) -> None:
     if _is_postgres():
         _chunk_write_postgres(rows)
         return
-    metrics, points = rows.metrics_json(), rows.points_json()
+    metrics, points = _json_rows(rows.metric_values), _json_rows(rows.point_values)
     previous_scores = _json_numbers(rows.previous_scores)
     assignments_write(
         [
@@ -301,6 +292,11 @@ def chunk_write(rows: ChunkRows) -> None:
         ],
         {"tiered_at": rows.created_at},
     )
+    # History of a customer deleted since the chunk read it goes too (PostgreSQL joins instead).
+    first, last = int(rows.customer_ids[0]), int(rows.customer_ids[-1])
+    TierAssignment.objects.filter(run_id=rows.run_id, customer_id__gte=first, customer_id__lte=last).exclude(
+        customer_id__in=Customer.objects.filter(id__gte=first, id__lte=last).values("id")
+    ).delete()
 
 
 # COPY's binary format, built column by column with NumPy: no number is formatted as text.
@@ -338,8 +334,7 @@ _CHUNK_TABLE = "tiering_chunk_rows"
 
 
 def _chunk_write_postgres(rows: ChunkRows) -> None:
-    metric_keys = list(rows.metrics)
-    point_keys = list(rows.points)
+    width = len(rows.metric_keys)
     lifecycle_codes, lifecycles = _codes(rows.lifecycle)
     flag_codes, flag_lists = _codes([tuple(f) for f in rows.flags])
     last_order = np.asarray(rows.last_order_days, dtype=np.int64)
@@ -358,8 +353,8 @@ def _chunk_write_postgres(rows: ChunkRows) -> None:
         ("spend_12m", "float8", rows.spend_12m),
         ("last_order_day", "integer", np.where(last_order > 0, last_order - _EPOCH_ORDINAL, _NO_DAY)),
     ]
-    columns += [(f"m{n}", "float8", rows.metrics[key]) for n, key in enumerate(metric_keys)]
-    columns += [(f"p{n}", "float8", rows.points[key]) for n, key in enumerate(point_keys)]
+    columns += [(f"m{n}", "float8", rows.metric_values[:, n]) for n in range(width)]
+    columns += [(f"p{n}", "float8", rows.point_values[:, n]) for n in range(width)]
     definitions = ", ".join(f"{name} {db_type}" for name, db_type, _values in columns)
 
     with connection.cursor() as cursor:
@@ -373,25 +368,12 @@ def _chunk_write_postgres(rows: ChunkRows) -> None:
         for profile_id, version in rows.profile_versions.items():
             params += [profile_id, version]
         params.append(lifecycles)
-        metrics_sql = _json_object_sql([(key, f"NULLIF(t.m{n}, 'NaN')") for n, key in enumerate(metric_keys)], params)
-        point_column = {key: f"t.p{n}" for n, key in enumerate(point_keys)}
-        points_sql = "CASE t.profile_id "
-        for profile_id, keys in rows.profile_rules.items():
-            params.append(profile_id)
-            points_sql += "WHEN %s THEN " + _json_object_sql([(key, point_column[key]) for key in keys], params) + " "
-        points_sql += "ELSE '{}'::jsonb END"
+        metrics_sql = _array_sql([f"t.m{n}" for n in range(width)])
+        points_sql = _array_sql([f"t.p{n}" for n in range(width)])
         flags = [json.dumps(list(f), ensure_ascii=False, separators=(",", ":")) for f in flag_lists]
         params += [flags, rows.created_at]
-        insert = (
-            "INSERT INTO tiering_tierassignment (run_id, customer_id, score, computed_tier_id, tier_id, "  # noqa: S608 (fixed names; values are parameters)
-            "previous_tier_id, previous_score, profile_id, profile_version, lifecycle, metrics, points, "
-            "overridden, runs_below_threshold, flags, created_at) "
-            "SELECT %s, t.id, t.score::numeric(5,2), t.computed_tier_id, t.tier_id, NULLIF(t.previous_tier_id, -1), "
-            f"NULLIF(t.previous_score, 'NaN')::numeric(5,2), t.profile_id, {versions_sql}, (%s::text[])[t.lifecycle], "
-            f"{metrics_sql}, {points_sql}, t.overridden, t.runs_below, (%s::jsonb[])[t.flags], %s "
-            f"FROM {_CHUNK_TABLE} AS t"
-        )
-        cursor.execute(insert, params)
+        # Customers first: the UPDATE locks them, so none is deleted before its history is written;
+        # the history then joins the customer table, skipping one deleted before the lock.
         update = (
             "UPDATE crm_customer AS c SET tier_id = t.tier_id, computed_tier_id = t.computed_tier_id, "  # noqa: S608 (fixed names; values are parameters)
             "score = t.score::numeric(5,2), lifecycle = (%s::text[])[t.lifecycle], flags = (%s::jsonb[])[t.flags], "
@@ -400,17 +382,20 @@ def _chunk_write_postgres(rows: ChunkRows) -> None:
             f"tiered_at = %s FROM {_CHUNK_TABLE} AS t WHERE c.id = t.id"
         )
         cursor.execute(update, [lifecycles, flags, rows.created_at])
+        insert = (
+            "INSERT INTO tiering_tierassignment (run_id, customer_id, score, computed_tier_id, tier_id, "  # noqa: S608 (fixed names; values are parameters)
+            "previous_tier_id, previous_score, profile_id, profile_version, lifecycle, metric_values, point_values, "
+            "overridden, runs_below_threshold, flags, created_at) "
+            "SELECT %s, t.id, t.score::numeric(5,2), t.computed_tier_id, t.tier_id, NULLIF(t.previous_tier_id, -1), "
+            f"NULLIF(t.previous_score, 'NaN')::numeric(5,2), t.profile_id, {versions_sql}, (%s::text[])[t.lifecycle], "
+            f"{metrics_sql}, {points_sql}, t.overridden, t.runs_below, (%s::jsonb[])[t.flags], %s "
+            f"FROM {_CHUNK_TABLE} AS t JOIN crm_customer AS c ON c.id = t.id"
+        )
+        cursor.execute(insert, params)
 
 
-def _json_object_sql(pairs: list[tuple[str, str]], params: list) -> str:
-    """jsonb_build_object over (key, column) pairs; keys go in as parameters."""
-    if not pairs:
-        return "'{}'::jsonb"
-    parts = []
-    for key, column in pairs:
-        params.append(key)
-        parts.append(f"%s::text, {column}")
-    return f"jsonb_build_object({', '.join(parts)})"
+def _array_sql(columns: list[str]) -> str:
+    return f"ARRAY[{', '.join(columns)}]::float8[]" if columns else "'{}'::float8[]"
 
 
 def _copy_data(cursor, sql: str, data: str | bytes) -> None:
@@ -436,52 +421,74 @@ def _text_string(value: str) -> str:
 
 
 @dataclass
-class ChangeRow:
-    customer_id: int
-    from_tier_id: int | None
-    to_tier_id: int
-    direction: str  # also the notice's kind
-    score_before: float | None
-    score: float
-    reasons: list[dict]
-    recipient_id: int | None
-    payload: dict
+class ChangeRows:
+    """The tier changes of a chunk, one list entry per change; reasons and notice payloads are JSON
+    text already (the same text goes to the notice log line)."""
+
+    customer_ids: list[int]
+    from_tier_ids: list[int | None]
+    to_tier_ids: list[int]
+    directions: list[str]  # also the notices' kind
+    scores_before: list[float | None]
+    scores: list[float]
+    reasons_json: list[str]
+    recipient_ids: list[int | None]
+    payloads_json: list[str]
+
+    def __len__(self) -> int:
+        return len(self.customer_ids)
 
 
-def changes_with_notices_write(*, run_id: int, created_at: datetime.datetime, changes: list[ChangeRow]) -> None:
-    """A TierChange per row and a Notice for each change. A retried chunk finds its rows there."""
-    if not changes:
+def changes_with_notices_write(*, run_id: int, created_at: datetime.datetime, changes: ChangeRows) -> None:
+    """A TierChange per row and a Notice for each change, for customers that still exist."""
+    if not len(changes):
         return
     if _is_postgres():
         _changes_with_notices_postgres(run_id, created_at, changes)
         return
+    rows = list(
+        zip(
+            changes.customer_ids,
+            changes.from_tier_ids,
+            changes.to_tier_ids,
+            changes.directions,
+            changes.scores_before,
+            changes.scores,
+            changes.reasons_json,
+            changes.recipient_ids,
+            changes.payloads_json,
+            strict=True,
+        )
+    )
+    existing = set(Customer.objects.filter(pk__in=changes.customer_ids).values_list("pk", flat=True))
+    rows = [row for row in rows if row[0] in existing]
     change_ids = changes_write(
         [
             TierChange(
                 run_id=run_id,
-                customer_id=c.customer_id,
-                from_tier_id=c.from_tier_id,
-                to_tier_id=c.to_tier_id,
-                direction=c.direction,
-                score_before=c.score_before,
-                score=c.score,
-                reasons=c.reasons,
+                customer_id=customer_id,
+                from_tier_id=from_tier,
+                to_tier_id=to_tier,
+                direction=direction,
+                score_before=score_before,
+                score=score,
+                reasons=json.loads(reasons),
             )
-            for c in changes
+            for customer_id, from_tier, to_tier, direction, score_before, score, reasons, _r, _p in rows
         ]
     )
     notices_write(
         [
             Notice(
-                kind=c.direction,
-                customer_id=c.customer_id,
-                recipient_id=c.recipient_id,
-                change_id=change_ids[c.customer_id],
+                kind=direction,
+                customer_id=customer_id,
+                recipient_id=recipient_id,
+                change_id=change_ids[customer_id],
                 run_id=run_id,
-                payload=c.payload,
+                payload=json.loads(payload),
             )
-            for c in changes
-            if c.customer_id in change_ids
+            for customer_id, _f, _t, direction, _b, _s, _r, recipient_id, payload in rows
+            if customer_id in change_ids
         ]
     )
 
@@ -489,30 +496,30 @@ def changes_with_notices_write(*, run_id: int, created_at: datetime.datetime, ch
 _CHANGES_TABLE = "tiering_chunk_changes"
 
 
-def _changes_with_notices_postgres(run_id: int, created_at: datetime.datetime, changes: list[ChangeRow]) -> None:
+def _changes_with_notices_postgres(run_id: int, created_at: datetime.datetime, changes: ChangeRows) -> None:
     def number(value) -> str:
         return _NULL if value is None else repr(float(value))
 
-    def dumps(value) -> str:
-        return _text_string(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    def key(value) -> str:
+        return _NULL if value is None else str(value)
 
     lines = (
-        "\t".join(
-            (
-                str(c.customer_id),
-                _NULL if c.from_tier_id is None else str(c.from_tier_id),
-                str(c.to_tier_id),
-                _text_string(c.direction),
-                number(c.score_before),
-                number(c.score),
-                dumps(c.reasons),
-                _NULL if c.recipient_id is None else str(c.recipient_id),
-                dumps(c.payload),
-            )
+        f"{customer_id}\t{key(from_tier)}\t{to_tier}\t{_text_string(direction)}\t{number(score_before)}\t"
+        f"{number(score)}\t{_text_string(reasons)}\t{key(recipient)}\t{_text_string(payload)}\n"
+        for customer_id, from_tier, to_tier, direction, score_before, score, reasons, recipient, payload in zip(
+            changes.customer_ids,
+            changes.from_tier_ids,
+            changes.to_tier_ids,
+            changes.directions,
+            changes.scores_before,
+            changes.scores,
+            changes.reasons_json,
+            changes.recipient_ids,
+            changes.payloads_json,
+            strict=True,
         )
-        for c in changes
     )
-    text = "\n".join(lines) + "\n"
+    text = "".join(lines)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {_CHANGES_TABLE}")
         cursor.execute(
@@ -523,8 +530,9 @@ def _changes_with_notices_postgres(run_id: int, created_at: datetime.datetime, c
         _copy_data(cursor, f"COPY {_CHANGES_TABLE} FROM STDIN", text)
         insert_changes = (
             "INSERT INTO tiering_tierchange (run_id, customer_id, from_tier_id, to_tier_id, direction, "  # noqa: S608 (fixed names)
-            f"score_before, score, reasons, created_at) SELECT %s, customer_id, from_tier_id, to_tier_id, direction, "
-            f"score_before, score, reasons, %s FROM {_CHANGES_TABLE} ON CONFLICT DO NOTHING"
+            f"score_before, score, reasons, created_at) SELECT %s, t.customer_id, t.from_tier_id, t.to_tier_id, t.direction, "
+            f"t.score_before, t.score, t.reasons, %s FROM {_CHANGES_TABLE} AS t JOIN crm_customer AS c ON c.id = t.customer_id "
+            "ON CONFLICT DO NOTHING"
         )
         cursor.execute(insert_changes, [run_id, created_at])
         insert_notices = (
@@ -536,6 +544,50 @@ def _changes_with_notices_postgres(run_id: int, created_at: datetime.datetime, c
         cursor.execute(insert_notices, [run_id, created_at, run_id])
 
 
+def previous_points(
+    *, exclude_run_id: int, customer_ids: list[int], keys: list[str]
+) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+    """For each customer (in the given order): the per-rule points of its latest assignment outside
+    one run as a row aligned with `keys` (NaN: no points), whether it has such an assignment with
+    points, and its code. One query on PostgreSQL."""
+    size = len(customer_ids)
+    matrix = np.full((size, len(keys)), np.nan)
+    if not size:
+        return matrix, np.zeros(0, dtype=bool), []
+    if not _is_postgres():
+        latest = latest_points(exclude_run_id=exclude_run_id, customer_ids=customer_ids)
+        codes = customer_codes(customer_ids)
+        for row, customer_id in enumerate(customer_ids):
+            for column, key in enumerate(keys):
+                value = latest.get(customer_id, {}).get(key)
+                matrix[row, column] = np.nan if value is None else value
+        return matrix, np.array([bool(latest.get(c)) for c in customer_ids]), [codes.get(c) for c in customer_ids]
+    # One index probe per customer on (customer, created_at DESC), however long the history.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT cu.code, a.run_id, a.point_values FROM unnest(%s::bigint[]) WITH ORDINALITY AS c(id, n) "
+            "LEFT JOIN crm_customer AS cu ON cu.id = c.id LEFT JOIN LATERAL ("
+            "SELECT run_id, point_values FROM tiering_tierassignment WHERE customer_id = c.id AND run_id <> %s "
+            "ORDER BY created_at DESC, id DESC LIMIT 1) AS a ON true ORDER BY c.n",
+            [list(customer_ids), exclude_run_id],
+        )
+        rows = cursor.fetchall()
+    run_keys = dict(
+        TierRun.objects.filter(pk__in={r[1] for r in rows if r[1] is not None}).values_list("id", "metric_keys")
+    )
+    for run_id, their_keys in run_keys.items():
+        at = np.array([r[1] == run_id for r in rows])
+        values = np.array([r[2] for r, hit in zip(rows, at, strict=True) if hit], dtype=float)
+        if their_keys == keys:
+            matrix[at] = values
+            continue
+        for column, key in enumerate(keys):
+            if key in their_keys:
+                matrix[at, column] = values[:, their_keys.index(key)]
+    has_previous = ~np.isnan(matrix).all(axis=1)
+    return matrix, has_previous, [r[0] for r in rows]
+
+
 def latest_points(*, exclude_run_id: int, customer_ids: list[int]) -> dict[int, dict]:
     """Per-rule points of each customer's latest assignment outside one run: {customer_id: points}."""
     if not customer_ids:
@@ -544,12 +596,17 @@ def latest_points(*, exclude_run_id: int, customer_ids: list[int]) -> dict[int, 
         # One index probe per customer on (customer, created_at DESC), however long the history.
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT c.id, a.points FROM unnest(%s::bigint[]) AS c(id) CROSS JOIN LATERAL ("
-                "SELECT points FROM tiering_tierassignment WHERE customer_id = c.id AND run_id <> %s "
+                "SELECT c.id, a.run_id, a.point_values FROM unnest(%s::bigint[]) AS c(id) CROSS JOIN LATERAL ("
+                "SELECT run_id, point_values FROM tiering_tierassignment WHERE customer_id = c.id AND run_id <> %s "
                 "ORDER BY created_at DESC, id DESC LIMIT 1) AS a",
                 [list(customer_ids), exclude_run_id],
             )
-            return {customer_id: _json_value(points) for customer_id, points in cursor.fetchall()}
+            rows = cursor.fetchall()
+        keys = dict(TierRun.objects.filter(pk__in={run_id for _c, run_id, _v in rows}).values_list("id", "metric_keys"))
+        return {
+            customer_id: {k: v for k, v in zip(keys[run_id], values, strict=False) if v == v}
+            for customer_id, run_id, values in rows
+        }
     latest = (
         TierAssignment.objects.filter(customer_id__in=customer_ids)
         .exclude(run_id=exclude_run_id)
@@ -557,11 +614,7 @@ def latest_points(*, exclude_run_id: int, customer_ids: list[int]) -> dict[int, 
         .annotate(last_id=Max("id"))
         .values_list("last_id", flat=True)
     )
-    return dict(TierAssignment.objects.filter(pk__in=list(latest)).values_list("customer_id", "points"))
-
-
-def _json_value(value):
-    return json.loads(value) if isinstance(value, str) else value
+    return {a.customer_id: a.points for a in TierAssignment.objects.filter(pk__in=list(latest)).select_related("run")}
 
 
 def customer_codes(customer_ids: list[int]) -> dict[int, str]:

@@ -20,12 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.exceptions import ConflictError, DomainError
-from scoring.metrics import METRICS
-from tiering import decide, persist
-from tiering.models import TierChange, TieringSettings, TierRun, TierRunChunk
+from tiering import persist
+from tiering.models import TieringSettings, TierRun, TierRunChunk
+from tiering.services.changes import run_changes_write
 from tiering.services.context import EvaluationContext, scope_customers
 from tiering.services.evaluation import Evaluation, customers_evaluate
-from tiering.services.notices import notices_deliver_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -210,11 +209,6 @@ def chunk_process(chunk_id: int) -> bool:
     return True
 
 
-def _previous_points(run: TierRun, customer_ids: list[int]) -> dict[int, dict]:
-    """Per-rule points of each customer's latest earlier assignment, in one query."""
-    return persist.latest_points(exclude_run_id=run.pk, customer_ids=customer_ids)
-
-
 def _chunk_rows(run: TierRun, evaluation: Evaluation, now) -> persist.ChunkRows:
     """The chunk's history rows and customer standing as columns, for persist.chunk_write."""
     scored = evaluation.scored
@@ -231,92 +225,31 @@ def _chunk_rows(run: TierRun, evaluation: Evaluation, now) -> persist.ChunkRows:
         previous_scores=np.round(table.score, 2),
         profile_ids=scored.profile_ids,
         profile_versions={pid: profile.version for pid, profile in scored.profiles.items()},
-        profile_rules={pid: [rule.metric for rule in profile.rules] for pid, profile in scored.profiles.items()},
         lifecycle=evaluation.lifecycle.tolist(),
         overridden=decision.overridden,
         runs_below=decision.runs_below,
         flags=evaluation.flags,
-        metrics={key: np.round(table.metrics[key].astype(float), 4) for key in METRICS if key in table.metrics},
-        points={key: np.round(values.astype(float), 2) for key, values in scored.points.items()},
+        metric_keys=run.metric_keys,
+        metric_values=_snapshot_matrix(table.metrics, run.metric_keys, len(table), decimals=4),
+        point_values=_snapshot_matrix(scored.points, run.metric_keys, len(table), decimals=2),
         spend_12m=np.round(table.metrics["spend_12m"], 2),
         last_order_days=table.last_order,
     )
 
 
+def _snapshot_matrix(columns: dict[str, np.ndarray], keys: list[str], size: int, *, decimals: int) -> np.ndarray:
+    """Columns in the order of `keys`, rounded; NaN for a key without a column."""
+    matrix = np.full((size, len(keys)), np.nan)
+    for n, key in enumerate(keys):
+        if key in columns:
+            matrix[:, n] = np.round(np.asarray(columns[key], dtype=float), decimals)
+    return matrix
+
+
 def _chunk_write(run: TierRun, chunk: TierRunChunk, evaluation: Evaluation) -> None:
     now = timezone.now()
     persist.chunk_write(_chunk_rows(run, evaluation, now))
-    _changes_write(run, evaluation, now)
-
-
-def _changes_write(run: TierRun, evaluation: Evaluation, now) -> None:
-    """A change row and a notice for each customer who moved tier; reasons are computed for them only."""
-    decision = evaluation.decision
-    moved = np.nonzero(decision.direction != 0)[0]
-    if not moved.size:
-        return
-    table = evaluation.scored.table
-    customer_ids = table.customer_ids[moved].tolist()
-    previous = _previous_points(run, customer_ids)
-    codes = persist.customer_codes(customer_ids)
-    tier_codes = dict(zip(evaluation.context.tiers.ids.tolist(), evaluation.context.codes, strict=True))
-    from_tiers = table.tier_id[moved].tolist()
-    to_tiers = evaluation.tier_id(decision.effective_index[moved]).tolist()
-    directions = decision.direction[moved].tolist()
-    scores_before = np.round(table.score[moved], 2).tolist()
-    scores = np.round(evaluation.scored.totals[moved], 2).tolist()
-    managers = table.account_manager_id[moved].tolist()
-    # Points per rule of the moved customers, rounded as Evaluation.points_of rounds them.
-    scored = evaluation.scored
-    points = {key: [round(v, 2) for v in values[moved].tolist()] for key, values in scored.points.items()}
-    profiles = scored.profile_ids[moved].tolist()
-    max_points = {pid: {r.metric: float(r.weight) for r in p.rules} for pid, p in scored.profiles.items()}
-    changes, delivered = [], []
-    for n in range(len(customer_ids)):
-        customer_id = customer_ids[n]
-        kind = TierChange.Direction.UPGRADE if directions[n] > 0 else TierChange.Direction.DOWNGRADE
-        rule_max = max_points[profiles[n]]
-        reasons = decide.top_reasons(
-            points={metric: points[metric][n] for metric in rule_max},
-            max_points=rule_max,
-            previous_points=previous.get(customer_id),
-            direction=directions[n],
-        )
-        score_before = None if scores_before[n] != scores_before[n] else scores_before[n]
-        recipient_id = managers[n] if managers[n] > 0 else None
-        payload = {
-            "from": tier_codes.get(from_tiers[n]),
-            "to": tier_codes.get(to_tiers[n]),
-            "score_before": score_before,
-            "score": scores[n],
-            "reasons": reasons,
-            "period": run.period,
-        }
-        changes.append(
-            persist.ChangeRow(
-                customer_id=customer_id,
-                from_tier_id=from_tiers[n] if from_tiers[n] >= 0 else None,
-                to_tier_id=to_tiers[n],
-                direction=str(kind),
-                score_before=score_before,
-                score=scores[n],
-                reasons=reasons,
-                recipient_id=recipient_id,
-                payload=payload,
-            )
-        )
-        delivered.append(
-            {
-                "kind": str(kind),
-                "customer_id": customer_id,
-                "customer_code": codes.get(customer_id),
-                "recipient_id": recipient_id,
-                "run_id": run.pk,
-                **payload,
-            }
-        )
-    persist.changes_with_notices_write(run_id=run.pk, created_at=now, changes=changes)
-    notices_deliver_on_commit(delivered)
+    run_changes_write(run, evaluation, now)
 
 
 def chunk_failed(chunk_id: int, error: str) -> None:

@@ -137,6 +137,36 @@ def test_top_reasons_fall_back_to_the_biggest_shortfall():
     assert reasons[0]["shortfall"] == 20.0
 
 
+def test_top_reasons_for_many_customers_at_once_follow_each_customers_rules():
+    nan = np.nan
+    metrics = ["spend_12m", "orders_12m", "tenure_years", "referrals_12m"]
+    reasons = decide.top_reasons_batch(
+        metrics=metrics,
+        # Customer 0 fell on two rules, tied; 1 rose but has no earlier points; 2 moved against
+        # its direction only; 3's profile has no referral rule.
+        points=np.array(
+            [[10.0, 5.0, 15.0, nan], [20.0, 10.0, 5.0, nan], [28.0, 20.0, 15.0, nan], [12.0, 2.0, 1.0, nan]]
+        ),
+        max_points=np.array([[30.0, 20.0, 15.0, 0], [30.0, 20.0, 15.0, 0], [30.0, 20.0, 15.0, 0], [30, 20, 15, 0]]),
+        previous=np.array(
+            [[12.0, 7.0, 15.0, nan], [nan, nan, nan, nan], [27.0, 19.0, 15.0, nan], [20.0, 1.0, 1.0, 4.0]]
+        ),
+        has_previous=np.array([True, False, True, True]),
+        direction=np.array([-1, 1, -1, -1]),
+        # Customer 0's profile lists orders before spend, so the tie goes to orders.
+        order=np.array([[1, 0, 2, 3], [0, 1, 2, 3], [0, 1, 2, 3], [0, 1, 2, 3]]),
+    )
+    assert [(r["metric"], r["delta"]) for r in reasons[0]] == [("orders_12m", -2.0), ("spend_12m", -2.0)]
+    assert [(r["metric"], r["shortfall"]) for r in reasons[1]] == [
+        ("spend_12m", 10.0),
+        ("orders_12m", 10.0),
+        ("tenure_years", 10.0),
+    ]
+    # No rule fell for customer 2: its shortfall explains the downgrade instead.
+    assert reasons[2] == [{"metric": "spend_12m", "points": 28.0, "max_points": 30.0, "shortfall": 2.0}]
+    assert reasons[3] == [{"metric": "spend_12m", "points": 12.0, "previous_points": 20.0, "delta": -8.0}]
+
+
 def test_points_to_reach_caps_each_rule_at_the_gap():
     gap, rows = decide.points_to_reach(
         total=70.0,

@@ -244,3 +244,24 @@ def test_a_run_that_cannot_be_queued_fails_cleanly_and_can_be_resumed(
         services.tier_run_resume(run)
     run.refresh_from_db()
     assert run.status == TierRun.Status.SUCCEEDED
+
+
+def test_a_customer_deleted_while_its_chunk_is_scored_leaves_no_history_behind(strong, weak, monkeypatch):
+    from tiering.services import runs
+
+    run_now(AS_OF)
+    weak_id = weak.pk
+    real = runs.customers_evaluate
+
+    def evaluate_then_delete(*args, **kwargs):
+        evaluation = real(*args, **kwargs)
+        Customer.objects.get(pk=weak_id).delete()  # an administrator deletes it meanwhile
+        return evaluation
+
+    monkeypatch.setattr(runs, "customers_evaluate", evaluate_then_delete)
+    orders_add(strong, count=1, amount="1.00", start=datetime.date(2026, 12, 20))
+    run = run_now(LATER)
+    assert run.status == TierRun.Status.SUCCEEDED
+    assert list(TierAssignment.objects.filter(run=run).values_list("customer_id", flat=True)) == [strong.pk]
+    for model in (TierAssignment, TierChange, Notice):
+        assert not model.objects.filter(customer_id=weak_id).exists(), model.__name__

@@ -2,8 +2,10 @@
 
 Threads need committed data (each has its own connection), so these tests are transactional."""
 
+import threading
+
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from tiering import services
 from tiering.models import TierAssignment, TierChange, TieringSettings, TierRun, TierRunChunk
@@ -63,3 +65,47 @@ def test_a_failing_chunk_fails_the_run_and_a_resume_finishes_it(six_customers, m
     assert run.status == TierRun.Status.SUCCEEDED, run.error
     assert TierAssignment.objects.filter(run=run).count() == 6
     assert not TierChange.objects.exists()  # first run: nobody had a tier to move from
+
+
+def test_deleting_a_customer_waits_for_the_chunk_writing_its_history(six_customers, monkeypatch):
+    """History has no database foreign key: the customer's row lock keeps it from being orphaned."""
+    from crm.models import Customer
+    from tiering import persist
+
+    written, release = threading.Event(), threading.Event()
+    real = persist.chunk_write
+
+    def write_then_hold(rows):
+        real(rows)
+        if not written.is_set():
+            written.set()
+            release.wait(20)  # the chunk's transaction stays open, its customers locked
+
+    monkeypatch.setattr(persist, "chunk_write", write_then_hold)
+    run = _start()
+    first = run.chunks.get(index=0).first_customer_id
+    outcome = {}
+
+    def in_thread(name, work):
+        def target():
+            try:
+                outcome[name] = work()
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        return thread
+
+    runner = in_thread("run", lambda: services.tier_run_execute(run, workers=1))
+    assert written.wait(20)
+    deleter = in_thread("delete", lambda: Customer.objects.get(pk=first).delete())
+    deleter.join(1)
+    assert deleter.is_alive(), "the delete must wait for the chunk's transaction"
+    release.set()
+    runner.join(30)
+    deleter.join(30)
+    assert outcome["run"].status == TierRun.Status.SUCCEEDED
+    assert not Customer.objects.filter(pk=first).exists()
+    assert not TierAssignment.objects.filter(customer_id=first).exists()
+    assert TierAssignment.objects.filter(run=run).count() == 5
