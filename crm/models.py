@@ -137,6 +137,9 @@ class Customer(models.Model):
         verbose_name=_("tier"),
         help_text=_("Effective tier: a manual override wins over the score."),
         db_index=True,  # filters lists; changes only when the tier does
+        # Tiers are never deleted while customers hold them (PROTECT, checked by the ORM); a run
+        # rewrites tens of thousands of tiers, each a database key check at commit.
+        db_constraint=False,
     )
     computed_tier = models.ForeignKey(
         "scoring.Tier",
@@ -146,6 +149,7 @@ class Customer(models.Model):
         related_name="+",
         verbose_name=_("computed tier"),
         db_index=False,  # never filtered on
+        db_constraint=False,  # as tier
     )
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True, blank=True)
     tiered_at = models.DateTimeField(_("tiered at"), null=True, blank=True)

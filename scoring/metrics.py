@@ -11,6 +11,7 @@ built per row (measurements in docs/performance.md).
 from __future__ import annotations
 
 import datetime
+import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -273,50 +274,118 @@ _INTERACTIONS_SQL = (
 )
 
 
-def _customer_rows_postgres(customers) -> list[tuple]:
-    """The customer facts as plain ints, floats and strings in id order (-1 / NaN for NULL)."""
+_BINARY = {"int8": ">i8", "int4": ">i4", "float8": ">f8", "bool": "?"}
+_NATIVE = {"int8": np.int64, "int4": np.int64, "float8": float, "bool": bool}
+_PGCOPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+
+
+def _copy_columns(cursor, sql: str, params, columns: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """Rows of a query as one NumPy array per column, read through COPY ... (FORMAT binary), so no
+    Python object is built per value. Every column must be a non-NULL value of a type in _BINARY."""
+    query = cursor.mogrify(sql, params)
+    query = query.decode() if isinstance(query, bytes) else query
+    buffer = io.BytesIO()
+    cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT binary)", buffer)
+    data = buffer.getvalue()
+    if not data.startswith(_PGCOPY_SIGNATURE):
+        raise ValueError("not a binary COPY stream")
+    header = len(_PGCOPY_SIGNATURE) + 8 + int.from_bytes(data[15:19], "big")
+    fields = [("count", ">i2")]
+    for name, kind in columns:
+        fields += [(f"{name}__len", ">i4"), (name, _BINARY[kind])]
+    dtype = np.dtype(fields)
+    body = memoryview(data)[header : len(data) - 2]
+    if len(body) % dtype.itemsize:
+        raise ValueError("a column is NULL or not of its declared type")
+    rows = np.frombuffer(body, dtype=dtype)
+    return {name: rows[name].astype(_NATIVE[kind]) for name, kind in columns}
+
+
+def _choice_codes(field: str, values: list[str]):
+    """The position of the field's value among `values` (-1 for another value), as SQL."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    return Case(
+        *(When(**{field: value}, then=Value(n)) for n, value in enumerate(values)),
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+
+
+def _customer_columns_postgres(customers) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
+    """The customer facts as arrays in id order (-1 / NaN for NULL); customer type and status as
+    positions in the returned value lists."""
     from django.db.models import F, FloatField, Func, IntegerField, Value
     from django.db.models.functions import Cast, Coalesce
 
+    from crm.models import Customer
+
+    types = list(Customer.CustomerType.values)
+    statuses = list(Customer.Status.values)
     query = (
         customers.order_by("id")
         .annotate(
-            _strategic=F("industry__strategic"),
+            _type=_choice_codes("customer_type", types),
+            _strategic=Coalesce(F("industry__strategic"), Value(False)),
+            _rating=Coalesce("potential_rating", Value(0), output_field=IntegerField()),
             _since=Coalesce(
                 Func(
                     "cooperation_since", template=_ORDINAL.format(column="%(expressions)s"), output_field=IntegerField()
                 ),
                 Value(-1),
             ),
+            _status=_choice_codes("status", statuses),
+            _industry=Coalesce("industry_id", Value(-1), output_field=IntegerField()),
             _manager=Coalesce("account_manager_id", Value(-1), output_field=IntegerField()),
             _tier=Coalesce("tier_id", Value(-1), output_field=IntegerField()),
             _computed=Coalesce("computed_tier_id", Value(-1), output_field=IntegerField()),
             _score=Coalesce(Cast("score", FloatField()), Value(float("nan"))),
             _spend=Cast("spend_12m", FloatField()),
+            _below=Cast("runs_below_threshold", IntegerField()),
         )
         .values_list(
             "id",
-            "customer_type",
-            "industry_id",
+            "_type",
+            "_industry",
             "_strategic",
-            "potential_rating",
+            "_rating",
             "_since",
-            "status",
+            "_status",
             "_manager",
             "_tier",
             "_computed",
             "_score",
             "_spend",
-            "runs_below_threshold",
+            "_below",
         )
     )
+    names = [
+        ("id", "int8"),
+        ("type", "int4"),
+        ("industry", "int8"),
+        ("strategic", "bool"),
+        ("rating", "int4"),
+        ("since", "int4"),
+        ("status", "int4"),
+        ("manager", "int8"),
+        ("tier", "int8"),
+        ("computed", "int8"),
+        ("score", "float8"),
+        ("spend", "float8"),
+        ("below", "int4"),
+    ]
     try:
         sql, params = query.query.get_compiler(using=customers.db).as_sql()
     except EmptyResultSet:
-        return []
+        return {name: np.zeros(0, dtype=_NATIVE[kind]) for name, kind in names}, types, statuses
+    # Fixed-width binary columns: bigint ids, integer codes and days, double precision numbers.
+    casts = {"int8": "bigint", "int4": "integer", "float8": "double precision", "bool": "boolean"}
+    outer = ", ".join(f"c{n}::{casts[kind]}" for n, (_name, kind) in enumerate(names))
+    aliases = ", ".join(f"c{n}" for n in range(len(names)))
+    wrapped = f"SELECT {outer} FROM ({sql}) AS q({aliases})"  # noqa: S608 (the ORM's SQL; values are parameters)
     with connections[customers.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+        columns = _copy_columns(cursor.cursor, wrapped, params, names)
+    return columns, types, statuses
 
 
 def _restriction(customers, ids: np.ndarray) -> tuple[str, list]:
@@ -331,37 +400,36 @@ def _restriction(customers, ids: np.ndarray) -> tuple[str, list]:
     return f"customer_id IN ({sql})", list(params)
 
 
-def _aggregate_postgres(cursor, sql: str, restriction, ids: np.ndarray, columns: int, *, before=(), after=()):
-    """Rows (customer_id, v1..vn) of a per-customer aggregate as a float matrix, only for `ids`.
+def _aggregate_postgres(cursor, sql: str, restriction, ids: np.ndarray, kinds: list[str], *, before=(), after=()):
+    """Columns (customer_id, v1..vn) of a per-customer aggregate, only for `ids`.
     `before` and `after` are the parameters around the restriction in the SQL."""
     clause, params = restriction
-    cursor.execute(sql.format(restriction=clause), [*before, *params, *after])
-    rows = cursor.fetchall()
-    if not rows:
-        return np.zeros((0, columns + 1))
-    data = np.array(rows, dtype=float)
+    names = [("id", "int8")] + [(f"v{n}", kind) for n, kind in enumerate(kinds, start=1)]
+    columns = _copy_columns(cursor.cursor, sql.format(restriction=clause), [*before, *params, *after], names)
     # An id range may hold customers the queryset left out: keep only the wanted ones.
-    row_ids = data[:, 0].astype(np.int64)
+    row_ids = columns["id"]
+    if not len(row_ids):
+        return columns
     positions = np.minimum(np.searchsorted(ids, row_ids), len(ids) - 1)
-    return data[ids[positions] == row_ids]
+    wanted = ids[positions] == row_ids
+    return {name: values[wanted] for name, values in columns.items()}
 
 
-def _spread(ids: np.ndarray, data: np.ndarray, column: int, fill, dtype=float) -> np.ndarray:
+def _spread(ids: np.ndarray, data: dict[str, np.ndarray], column: int, fill, dtype=float) -> np.ndarray:
     result = np.full(len(ids), fill, dtype=dtype)
-    if len(data):
-        result[np.searchsorted(ids, data[:, 0].astype(np.int64))] = data[:, column]
+    if len(data["id"]):
+        result[np.searchsorted(ids, data["id"])] = data[f"v{column}"]
     return result
 
 
 def _metric_table_postgres(customers, as_of: datetime.date, *, complaints_window_days: int) -> MetricTable:
     db = customers.db
     start = window_start(as_of)
-    rows = _customer_rows_postgres(customers)
-    size = len(rows)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 13
-    ids = np.fromiter(columns[0], dtype=np.int64, count=size)
+    facts, types, statuses = _customer_columns_postgres(customers)
+    ids = facts["id"]
+    size = len(ids)
 
-    empty = np.zeros((0, 6))
+    empty = {"id": np.zeros(0, dtype=np.int64)}
     orders = surveys = interactions = empty
     if size:
         kind = Interaction.Kind
@@ -372,14 +440,16 @@ def _metric_table_postgres(customers, as_of: datetime.date, *, complaints_window
         with transaction.atomic(using=db), connections[db].cursor() as cursor:
             cursor.execute("SET LOCAL enable_hashagg = off")
             cursor.execute("SET LOCAL random_page_cost = 1.1")
-            orders = _aggregate_postgres(cursor, _ORDERS_SQL, restriction, ids, 3, after=[start, as_of])
-            surveys = _aggregate_postgres(cursor, _SURVEYS_SQL, restriction, ids, 1, after=[start, as_of])
+            orders = _aggregate_postgres(
+                cursor, _ORDERS_SQL, restriction, ids, ["float8", "int8", "int4"], after=[start, as_of]
+            )
+            surveys = _aggregate_postgres(cursor, _SURVEYS_SQL, restriction, ids, ["float8"], after=[start, as_of])
             interactions = _aggregate_postgres(
                 cursor,
                 _INTERACTIONS_SQL,
                 restriction,
                 ids,
-                5,
+                ["int8", "int8", "int8", "int8", "int4"],
                 before=[kind.REFERRAL, kind.COMPLAINT, kind.SOCIAL_SHARE, kind.COMPLAINT, recent_start],
                 after=[start, as_of],
             )
@@ -393,9 +463,8 @@ def _metric_table_postgres(customers, as_of: datetime.date, *, complaints_window
     complaints_recent = _spread(ids, interactions, 4, 0, dtype=np.int64)
     last_interaction = _spread(ids, interactions, 5, -1, dtype=np.int64)
 
-    cooperation_since = np.fromiter(columns[5], dtype=np.int64, count=size)
-    rating = np.fromiter((v or 0 for v in columns[4]), dtype=float, count=size)
-    strategic = np.where(np.fromiter(columns[3], dtype=bool, count=size), 10.0, rating)
+    cooperation_since = facts["since"]
+    strategic = np.where(facts["strategic"], 10.0, facts["rating"].astype(float))
     return MetricTable(
         as_of=as_of,
         customer_ids=ids,
@@ -411,17 +480,22 @@ def _metric_table_postgres(customers, as_of: datetime.date, *, complaints_window
             complaints=complaints,
             shares=shares,
         ),
-        customer_type=np.array(columns[1], dtype=object),
-        industry_id=np.fromiter(columns[2], dtype=np.int64, count=size),
-        account_manager_id=np.fromiter(columns[7], dtype=np.int64, count=size),
-        status=np.array(columns[6], dtype=object),
-        tier_id=np.fromiter(columns[8], dtype=np.int64, count=size),
-        computed_tier_id=np.fromiter(columns[9], dtype=np.int64, count=size),
-        score=np.fromiter(columns[10], dtype=float, count=size),
-        spend_12m_before=np.fromiter(columns[11], dtype=float, count=size),
-        runs_below_threshold=np.fromiter(columns[12], dtype=np.int64, count=size),
+        customer_type=_choices_back(facts["type"], types),
+        industry_id=facts["industry"],
+        account_manager_id=facts["manager"],
+        status=_choices_back(facts["status"], statuses),
+        tier_id=facts["tier"],
+        computed_tier_id=facts["computed"],
+        score=facts["score"],
+        spend_12m_before=facts["spend"],
+        runs_below_threshold=facts["below"],
         cooperation_since=cooperation_since,
         last_order=last_order,
         last_interaction=last_interaction,
         complaints_recent=complaints_recent,
     )
+
+
+def _choices_back(codes: np.ndarray, values: list[str]) -> np.ndarray:
+    """Positions from _choice_codes back to the values ("" for a value outside the choices)."""
+    return np.array([*values, ""], dtype=object)[codes]

@@ -254,7 +254,10 @@ class Notice(models.Model):
         related_name="tier_notices",
         db_index=False,  # led by the notice_recipient_open index
     )
-    change = models.OneToOneField(TierChange, on_delete=models.CASCADE, null=True, blank=True, related_name="notice")
+    # Written in the statement that joins the change rows, so it always refers to one.
+    change = models.OneToOneField(
+        TierChange, on_delete=models.CASCADE, null=True, blank=True, related_name="notice", db_constraint=False
+    )
     run = models.ForeignKey(
         TierRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="notices", db_constraint=False
     )
