@@ -11,7 +11,6 @@ built per row (measurements in docs/performance.md).
 from __future__ import annotations
 
 import datetime
-import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +19,7 @@ from django.db import connections, transaction
 from django.db.models import Avg, Count, Max, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
+from crm import pgcopy
 from crm.models import Interaction, Order, SatisfactionSurvey
 
 WINDOW_DAYS = 365
@@ -274,33 +274,6 @@ _INTERACTIONS_SQL = (
 )
 
 
-_BINARY = {"int8": ">i8", "int4": ">i4", "float8": ">f8", "bool": "?"}
-_NATIVE = {"int8": np.int64, "int4": np.int64, "float8": float, "bool": bool}
-_PGCOPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
-
-
-def _copy_columns(cursor, sql: str, params, columns: list[tuple[str, str]]) -> dict[str, np.ndarray]:
-    """Rows of a query as one NumPy array per column, read through COPY ... (FORMAT binary), so no
-    Python object is built per value. Every column must be a non-NULL value of a type in _BINARY."""
-    query = cursor.mogrify(sql, params)
-    query = query.decode() if isinstance(query, bytes) else query
-    buffer = io.BytesIO()
-    cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT binary)", buffer)
-    data = buffer.getvalue()
-    if not data.startswith(_PGCOPY_SIGNATURE):
-        raise ValueError("not a binary COPY stream")
-    header = len(_PGCOPY_SIGNATURE) + 8 + int.from_bytes(data[15:19], "big")
-    fields = [("count", ">i2")]
-    for name, kind in columns:
-        fields += [(f"{name}__len", ">i4"), (name, _BINARY[kind])]
-    dtype = np.dtype(fields)
-    body = memoryview(data)[header : len(data) - 2]
-    if len(body) % dtype.itemsize:
-        raise ValueError("a column is NULL or not of its declared type")
-    rows = np.frombuffer(body, dtype=dtype)
-    return {name: rows[name].astype(_NATIVE[kind]) for name, kind in columns}
-
-
 def _choice_codes(field: str, values: list[str]):
     """The position of the field's value among `values` (-1 for another value), as SQL."""
     from django.db.models import Case, IntegerField, Value, When
@@ -360,31 +333,30 @@ def _customer_columns_postgres(customers) -> tuple[dict[str, np.ndarray], list[s
         )
     )
     names = [
-        ("id", "int8"),
-        ("type", "int4"),
-        ("industry", "int8"),
-        ("strategic", "bool"),
-        ("rating", "int4"),
-        ("since", "int4"),
-        ("status", "int4"),
-        ("manager", "int8"),
-        ("tier", "int8"),
-        ("computed", "int8"),
+        ("id", "bigint"),
+        ("type", "integer"),
+        ("industry", "bigint"),
+        ("strategic", "boolean"),
+        ("rating", "integer"),
+        ("since", "integer"),
+        ("status", "integer"),
+        ("manager", "bigint"),
+        ("tier", "bigint"),
+        ("computed", "bigint"),
         ("score", "float8"),
         ("spend", "float8"),
-        ("below", "int4"),
+        ("below", "integer"),
     ]
     try:
         sql, params = query.query.get_compiler(using=customers.db).as_sql()
     except EmptyResultSet:
-        return {name: np.zeros(0, dtype=_NATIVE[kind]) for name, kind in names}, types, statuses
+        return pgcopy.empty_columns(names), types, statuses
     # Fixed-width binary columns: bigint ids, integer codes and days, double precision numbers.
-    casts = {"int8": "bigint", "int4": "integer", "float8": "double precision", "bool": "boolean"}
-    outer = ", ".join(f"c{n}::{casts[kind]}" for n, (_name, kind) in enumerate(names))
+    outer = ", ".join(f"c{n}::{kind}" for n, (_name, kind) in enumerate(names))
     aliases = ", ".join(f"c{n}" for n in range(len(names)))
     wrapped = f"SELECT {outer} FROM ({sql}) AS q({aliases})"  # noqa: S608 (the ORM's SQL; values are parameters)
     with connections[customers.db].cursor() as cursor:
-        columns = _copy_columns(cursor.cursor, wrapped, params, names)
+        columns = pgcopy.columns_read(cursor.cursor, wrapped, params, names)
     return columns, types, statuses
 
 
@@ -404,8 +376,8 @@ def _aggregate_postgres(cursor, sql: str, restriction, ids: np.ndarray, kinds: l
     """Columns (customer_id, v1..vn) of a per-customer aggregate, only for `ids`.
     `before` and `after` are the parameters around the restriction in the SQL."""
     clause, params = restriction
-    names = [("id", "int8")] + [(f"v{n}", kind) for n, kind in enumerate(kinds, start=1)]
-    columns = _copy_columns(cursor.cursor, sql.format(restriction=clause), [*before, *params, *after], names)
+    names = [("id", "bigint")] + [(f"v{n}", kind) for n, kind in enumerate(kinds, start=1)]
+    columns = pgcopy.columns_read(cursor.cursor, sql.format(restriction=clause), [*before, *params, *after], names)
     # An id range may hold customers the queryset left out: keep only the wanted ones.
     row_ids = columns["id"]
     if not len(row_ids):
@@ -441,7 +413,7 @@ def _metric_table_postgres(customers, as_of: datetime.date, *, complaints_window
             cursor.execute("SET LOCAL enable_hashagg = off")
             cursor.execute("SET LOCAL random_page_cost = 1.1")
             orders = _aggregate_postgres(
-                cursor, _ORDERS_SQL, restriction, ids, ["float8", "int8", "int4"], after=[start, as_of]
+                cursor, _ORDERS_SQL, restriction, ids, ["float8", "bigint", "integer"], after=[start, as_of]
             )
             surveys = _aggregate_postgres(cursor, _SURVEYS_SQL, restriction, ids, ["float8"], after=[start, as_of])
             interactions = _aggregate_postgres(
@@ -449,7 +421,7 @@ def _metric_table_postgres(customers, as_of: datetime.date, *, complaints_window
                 _INTERACTIONS_SQL,
                 restriction,
                 ids,
-                ["int8", "int8", "int8", "int8", "int4"],
+                ["bigint", "bigint", "bigint", "bigint", "integer"],
                 before=[kind.REFERRAL, kind.COMPLAINT, kind.SOCIAL_SHARE, kind.COMPLAINT, recent_start],
                 after=[start, as_of],
             )

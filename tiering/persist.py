@@ -19,6 +19,7 @@ import numpy as np
 from django.db import connection
 from django.db.models import Max
 
+from crm import pgcopy
 from crm.models import Customer
 from tiering.models import Notice, TierAssignment, TierChange, TierRun
 
@@ -299,28 +300,8 @@ def chunk_write(rows: ChunkRows) -> None:
     ).delete()
 
 
-# COPY's binary format, built column by column with NumPy: no number is formatted as text.
-# Fixed-width fields cannot carry NULL, so a sentinel stands for it (NaN for floats, -1 for ids)
-# and the SQL turns it back into NULL.
-_PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
-_PGCOPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
-_BINARY_TYPES = {"float8": ">f8", "bigint": ">i8", "integer": ">i4", "boolean": "?"}
 _EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
 _NO_DAY = -1_000_000  # last_order_day sentinel: no order
-
-
-def _copy_binary(columns: list[tuple[str, str, np.ndarray]]) -> bytes:
-    """COPY ... (FORMAT binary) payload for equally long columns of fixed-width values."""
-    size = len(columns[0][2]) if columns else 0
-    fields = [("count", ">i2")]
-    for name, db_type, _values in columns:
-        fields += [(f"{name}__len", ">i4"), (name, _BINARY_TYPES[db_type])]
-    tuples = np.empty(size, dtype=np.dtype(fields))
-    tuples["count"] = len(columns)
-    for name, db_type, values in columns:
-        tuples[f"{name}__len"] = np.dtype(_BINARY_TYPES[db_type]).itemsize
-        tuples[name] = values
-    return _PGCOPY_HEADER + tuples.tobytes() + _PGCOPY_TRAILER
 
 
 def _codes(values: list) -> tuple[np.ndarray, list]:
@@ -360,7 +341,7 @@ def _chunk_write_postgres(rows: ChunkRows) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {_CHUNK_TABLE}")
         cursor.execute(f"CREATE TEMPORARY TABLE {_CHUNK_TABLE} ({definitions}) ON COMMIT DROP")
-        _copy_data(cursor, f"COPY {_CHUNK_TABLE} FROM STDIN WITH (FORMAT binary)", _copy_binary(columns))
+        _copy_data(cursor, f"COPY {_CHUNK_TABLE} FROM STDIN WITH (FORMAT binary)", pgcopy.payload(columns))
 
         # Parameters in the order their placeholders appear.
         params: list = [rows.run_id]
@@ -549,64 +530,59 @@ def previous_points(
 ) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
     """For each customer (in the given order): the per-rule points of its latest assignment outside
     one run as a row aligned with `keys` (NaN: no points), whether it has such an assignment with
-    points, and its code. One query on PostgreSQL."""
+    points, and its code (None once deleted)."""
     size = len(customer_ids)
     matrix = np.full((size, len(keys)), np.nan)
     if not size:
         return matrix, np.zeros(0, dtype=bool), []
-    if not _is_postgres():
+    codes = customer_codes(customer_ids)
+    try:
+        runs = _previous_points_postgres(exclude_run_id, customer_ids, keys, matrix) if _is_postgres() else None
+    except ValueError:  # snapshots of another width (an older metric set): read them one by one
+        runs = None
+    if runs is None:
         latest = latest_points(exclude_run_id=exclude_run_id, customer_ids=customer_ids)
-        codes = customer_codes(customer_ids)
         for row, customer_id in enumerate(customer_ids):
             for column, key in enumerate(keys):
                 value = latest.get(customer_id, {}).get(key)
                 matrix[row, column] = np.nan if value is None else value
-        return matrix, np.array([bool(latest.get(c)) for c in customer_ids]), [codes.get(c) for c in customer_ids]
-    # One index probe per customer on (customer, created_at DESC), however long the history.
+    has_previous = ~np.isnan(matrix).all(axis=1)
+    return matrix, has_previous, [codes.get(c) for c in customer_ids]
+
+
+def _previous_points_postgres(exclude_run_id: int, customer_ids: list[int], keys: list[str], matrix: np.ndarray):
+    """Fill `matrix` in place: one index probe per customer on (customer, created_at DESC), however
+    long the history, read as binary arrays."""
+    width = len(keys)
+    if not width:
+        return []
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT cu.code, a.run_id, a.point_values FROM unnest(%s::bigint[]) WITH ORDINALITY AS c(id, n) "
-            "LEFT JOIN crm_customer AS cu ON cu.id = c.id LEFT JOIN LATERAL ("
+        columns = pgcopy.columns_read(
+            cursor.cursor,
+            "SELECT COALESCE(a.run_id, -1), COALESCE(a.point_values, array_fill('NaN'::float8, ARRAY[%s])) "
+            "FROM unnest(%s::bigint[]) WITH ORDINALITY AS c(id, n) LEFT JOIN LATERAL ("
             "SELECT run_id, point_values FROM tiering_tierassignment WHERE customer_id = c.id AND run_id <> %s "
             "ORDER BY created_at DESC, id DESC LIMIT 1) AS a ON true ORDER BY c.n",
-            [list(customer_ids), exclude_run_id],
+            [width, list(customer_ids), exclude_run_id],
+            [("run", "bigint"), ("points", ("float8[]", width))],
         )
-        rows = cursor.fetchall()
-    run_keys = dict(
-        TierRun.objects.filter(pk__in={r[1] for r in rows if r[1] is not None}).values_list("id", "metric_keys")
-    )
-    for run_id, their_keys in run_keys.items():
-        at = np.array([r[1] == run_id for r in rows])
-        values = np.array([r[2] for r, hit in zip(rows, at, strict=True) if hit], dtype=float)
+    runs, values = columns["run"], columns["points"]
+    found = sorted(set(np.unique(runs).tolist()) - {-1})
+    run_keys = dict(TierRun.objects.filter(pk__in=found).values_list("id", "metric_keys"))
+    for run_id in found:
+        rows = runs == run_id
+        their_keys = run_keys.get(run_id, [])
         if their_keys == keys:
-            matrix[at] = values
+            matrix[rows] = values[rows]
             continue
         for column, key in enumerate(keys):
             if key in their_keys:
-                matrix[at, column] = values[:, their_keys.index(key)]
-    has_previous = ~np.isnan(matrix).all(axis=1)
-    return matrix, has_previous, [r[0] for r in rows]
+                matrix[rows, column] = values[rows][:, their_keys.index(key)]
+    return found
 
 
 def latest_points(*, exclude_run_id: int, customer_ids: list[int]) -> dict[int, dict]:
     """Per-rule points of each customer's latest assignment outside one run: {customer_id: points}."""
-    if not customer_ids:
-        return {}
-    if _is_postgres():
-        # One index probe per customer on (customer, created_at DESC), however long the history.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT c.id, a.run_id, a.point_values FROM unnest(%s::bigint[]) AS c(id) CROSS JOIN LATERAL ("
-                "SELECT run_id, point_values FROM tiering_tierassignment WHERE customer_id = c.id AND run_id <> %s "
-                "ORDER BY created_at DESC, id DESC LIMIT 1) AS a",
-                [list(customer_ids), exclude_run_id],
-            )
-            rows = cursor.fetchall()
-        keys = dict(TierRun.objects.filter(pk__in={run_id for _c, run_id, _v in rows}).values_list("id", "metric_keys"))
-        return {
-            customer_id: {k: v for k, v in zip(keys[run_id], values, strict=False) if v == v}
-            for customer_id, run_id, values in rows
-        }
     latest = (
         TierAssignment.objects.filter(customer_id__in=customer_ids)
         .exclude(run_id=exclude_run_id)

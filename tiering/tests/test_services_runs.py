@@ -265,3 +265,22 @@ def test_a_customer_deleted_while_its_chunk_is_scored_leaves_no_history_behind(s
     assert list(TierAssignment.objects.filter(run=run).values_list("customer_id", flat=True)) == [strong.pk]
     for model in (TierAssignment, TierChange, Notice):
         assert not model.objects.filter(customer_id=weak_id).exists(), model.__name__
+
+
+@pytest.mark.parametrize("change", ["reordered", "one metric fewer"])
+def test_reasons_read_earlier_snapshots_taken_with_another_metric_order(weak, change):
+    first = run_now(AS_OF)
+    keys = list(first.metric_keys)
+    older = list(reversed(keys)) if change == "reordered" else keys[1:]
+    assignment = TierAssignment.objects.select_related("run").get(run=first, customer=weak)
+    points, metrics = assignment.points, assignment.metrics
+    TierRun.objects.filter(pk=first.pk).update(metric_keys=older)
+    TierAssignment.objects.filter(pk=assignment.pk).update(
+        point_values=[points.get(k) for k in older], metric_values=[metrics.get(k) for k in older]
+    )
+    orders_add(weak, count=24, amount="25000.00", start=datetime.date(2026, 12, 20))
+    run = run_now(NEXT_QUARTER)
+    reasons = TierChange.objects.get(run=run, customer=weak).reasons
+    assert reasons and all("delta" in r for r in reasons)
+    for reason in reasons:
+        assert reason["previous_points"] == points[reason["metric"]]
