@@ -114,7 +114,13 @@ started = time.perf_counter()
 call_command("retier", *args)
 elapsed = time.perf_counter() - started
 usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"seconds": elapsed, "max_rss_kib": usage.ru_maxrss, "cpu_seconds": usage.ru_utime + usage.ru_stime}))
+workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command's chunk worker processes
+print(json.dumps({
+    "seconds": elapsed,
+    "max_rss_kib": usage.ru_maxrss,
+    "worker_max_rss_kib": workers.ru_maxrss,
+    "cpu_seconds": usage.ru_utime + usage.ru_stime + workers.ru_utime + workers.ru_stime,
+}))
 """
 
 
@@ -207,7 +213,9 @@ def measure_retier(results: Results, *, floor: float, customers: int, repetition
         before = TierChange.objects.count()
         outcome = _retier_once(retier_args)
         timings.append(outcome["seconds"])
-        memory.append(outcome["max_rss_kib"])
+        # The command's own process plus its worker processes, each at its own peak (an upper bound).
+        workers = min(os.cpu_count() or 1, 4) if outcome.get("worker_max_rss_kib") else 0
+        memory.append(outcome["max_rss_kib"] + workers * outcome.get("worker_max_rss_kib", 0))
         cpu.append(outcome["cpu_seconds"])
         changes.append(TierChange.objects.count() - before)
     last_run = TierRun.objects.order_by("-id").first()
@@ -221,11 +229,16 @@ def measure_retier(results: Results, *, floor: float, customers: int, repetition
         "≤ 4× floor",
         ratio <= 4,
         f"= {ratio:.1f}× floor; {customers / median:,.0f} customers/s; {assignments:,} assignment rows, "
-        f"~{statistics.median(changes):,.0f} changes per run; the Python process used "
+        f"~{statistics.median(changes):,.0f} changes per run; the Python processes used "
         f"{statistics.median(cpu):.1f} s of CPU (start-up included); the rest of the wall time it waited for PostgreSQL or for a shared CPU",
     )
     peak = max(memory) / 1024
-    results.add("4. peak memory of the re-tier process", f"{peak:,.0f} MiB", "< 1024 MiB at 1M", peak < 1024)
+    results.add(
+        "4. peak memory of the re-tier (command and worker processes, each at its peak)",
+        f"{peak:,.0f} MiB",
+        "< 1024 MiB at 1M",
+        peak < 1024,
+    )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS bench_tier_state")

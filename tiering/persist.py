@@ -203,15 +203,15 @@ def _json_rows(matrix: np.ndarray) -> list[list[float | None]]:
     return [[None if v != v else v for v in row] for row in np.asarray(matrix, dtype=float).tolist()]
 
 
-def chunk_write(rows: ChunkRows) -> None:
-    """One history row per customer and the customers' new standing.
+def chunk_write(rows: ChunkRows) -> bool:
+    """One history row per customer and the customers' new standing. True when every customer was
+    still there (so later writes of the chunk need not check again).
 
     A chunk writes once: its claim commits with these rows, so a duplicate is a bug and fails the chunk."""
     if not len(rows):
-        return
+        return True
     if _is_postgres():
-        _chunk_write_postgres(rows)
-        return
+        return _chunk_write_postgres(rows)
     metrics, points = _json_rows(rows.metric_values), _json_rows(rows.point_values)
     previous_scores = _json_numbers(rows.previous_scores)
     assignments_write(
@@ -298,6 +298,7 @@ def chunk_write(rows: ChunkRows) -> None:
     TierAssignment.objects.filter(run_id=rows.run_id, customer_id__gte=first, customer_id__lte=last).exclude(
         customer_id__in=Customer.objects.filter(id__gte=first, id__lte=last).values("id")
     ).delete()
+    return False
 
 
 _EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
@@ -314,7 +315,7 @@ def _codes(values: list) -> tuple[np.ndarray, list]:
 _CHUNK_TABLE = "tiering_chunk_rows"
 
 
-def _chunk_write_postgres(rows: ChunkRows) -> None:
+def _chunk_write_postgres(rows: ChunkRows) -> bool:
     width = len(rows.metric_keys)
     lifecycle_codes, lifecycles = _codes(rows.lifecycle)
     flag_codes, flag_lists = _codes([tuple(f) for f in rows.flags])
@@ -360,9 +361,12 @@ def _chunk_write_postgres(rows: ChunkRows) -> None:
             "score = t.score::numeric(5,2), lifecycle = (%s::text[])[t.lifecycle], flags = (%s::jsonb[])[t.flags], "
             "spend_12m = t.spend_12m::numeric(16,2), runs_below_threshold = t.runs_below, "
             f"last_order_at = DATE '1970-01-01' + NULLIF(t.last_order_day, {_NO_DAY}), "
-            f"tiered_at = %s FROM {_CHUNK_TABLE} AS t WHERE c.id = t.id"
+            f"tiered_at = %s FROM {_CHUNK_TABLE} AS t WHERE c.id = t.id AND c.id BETWEEN %s AND %s"
         )
-        cursor.execute(update, [lifecycles, flags, rows.created_at])
+        first, last = int(rows.customer_ids[0]), int(rows.customer_ids[-1])
+        cursor.execute(update, [lifecycles, flags, rows.created_at, first, last])
+        # Every customer updated (and so locked) is still there: no need to join them again.
+        all_present = cursor.rowcount == len(rows)
         insert = (
             "INSERT INTO tiering_tierassignment (run_id, customer_id, score, computed_tier_id, tier_id, "  # noqa: S608 (fixed names; values are parameters)
             "previous_tier_id, previous_score, profile_id, profile_version, lifecycle, metric_values, point_values, "
@@ -370,9 +374,13 @@ def _chunk_write_postgres(rows: ChunkRows) -> None:
             "SELECT %s, t.id, t.score::numeric(5,2), t.computed_tier_id, t.tier_id, NULLIF(t.previous_tier_id, -1), "
             f"NULLIF(t.previous_score, 'NaN')::numeric(5,2), t.profile_id, {versions_sql}, (%s::text[])[t.lifecycle], "
             f"{metrics_sql}, {points_sql}, t.overridden, t.runs_below, (%s::jsonb[])[t.flags], %s "
-            f"FROM {_CHUNK_TABLE} AS t JOIN crm_customer AS c ON c.id = t.id"
+            f"FROM {_CHUNK_TABLE} AS t"
         )
+        if not all_present:
+            insert += " WHERE t.id IN (SELECT id FROM crm_customer WHERE id BETWEEN %s AND %s)"
+            params += [first, last]
         cursor.execute(insert, params)
+    return all_present
 
 
 def _array_sql(columns: list[str]) -> str:
@@ -420,12 +428,15 @@ class ChangeRows:
         return len(self.customer_ids)
 
 
-def changes_with_notices_write(*, run_id: int, created_at: datetime.datetime, changes: ChangeRows) -> None:
-    """A TierChange per row and a Notice for each change, for customers that still exist."""
+def changes_with_notices_write(
+    *, run_id: int, created_at: datetime.datetime, changes: ChangeRows, customers_present: bool = False
+) -> None:
+    """A TierChange per row and a Notice for each change, for customers that still exist
+    (`customers_present`: the caller holds every one of them locked already)."""
     if not len(changes):
         return
     if _is_postgres():
-        _changes_with_notices_postgres(run_id, created_at, changes)
+        _changes_with_notices_postgres(run_id, created_at, changes, customers_present)
         return
     rows = list(
         zip(
@@ -477,7 +488,9 @@ def changes_with_notices_write(*, run_id: int, created_at: datetime.datetime, ch
 _CHANGES_TABLE = "tiering_chunk_changes"
 
 
-def _changes_with_notices_postgres(run_id: int, created_at: datetime.datetime, changes: ChangeRows) -> None:
+def _changes_with_notices_postgres(
+    run_id: int, created_at: datetime.datetime, changes: ChangeRows, customers_present: bool
+) -> None:
     def number(value) -> str:
         return _NULL if value is None else repr(float(value))
 
@@ -512,8 +525,9 @@ def _changes_with_notices_postgres(run_id: int, created_at: datetime.datetime, c
         insert_changes = (
             "INSERT INTO tiering_tierchange (run_id, customer_id, from_tier_id, to_tier_id, direction, "  # noqa: S608 (fixed names)
             f"score_before, score, reasons, created_at) SELECT %s, t.customer_id, t.from_tier_id, t.to_tier_id, t.direction, "
-            f"t.score_before, t.score, t.reasons, %s FROM {_CHANGES_TABLE} AS t JOIN crm_customer AS c ON c.id = t.customer_id "
-            "ON CONFLICT DO NOTHING"
+            f"t.score_before, t.score, t.reasons, %s FROM {_CHANGES_TABLE} AS t "
+            + ("" if customers_present else "WHERE t.customer_id IN (SELECT id FROM crm_customer) ")
+            + "ON CONFLICT DO NOTHING"
         )
         cursor.execute(insert_changes, [run_id, created_at])
         insert_notices = (

@@ -21,8 +21,9 @@ def _number(value: float | None) -> str:
     return "null" if value is None else repr(value)
 
 
-def run_changes_write(run: TierRun, evaluation: Evaluation, now) -> None:
-    """A change row and a notice for each customer who moved tier, and one log line per notice."""
+def run_changes_write(run: TierRun, evaluation: Evaluation, now, *, customers_present: bool = False) -> None:
+    """A change row and a notice for each customer who moved tier, and one log line per notice.
+    `customers_present`: the chunk holds all its customers locked, none was deleted."""
     decision = evaluation.decision
     moved = np.nonzero(decision.direction != 0)[0]
     if not moved.size:
@@ -31,9 +32,7 @@ def run_changes_write(run: TierRun, evaluation: Evaluation, now) -> None:
     table = scored.table
     keys = list(run.metric_keys)
     customer_ids = table.customer_ids[moved].tolist()
-    previous, has_previous, codes = persist.previous_points(
-        exclude_run_id=run.pk, customer_ids=customer_ids, keys=keys
-    )
+    previous, has_previous, codes = persist.previous_points(exclude_run_id=run.pk, customer_ids=customer_ids, keys=keys)
 
     # Points, maximum points and rule order of the moved customers, customers x keys.
     profiles = scored.profile_ids[moved]
@@ -81,6 +80,7 @@ def run_changes_write(run: TierRun, evaluation: Evaluation, now) -> None:
     persist.changes_with_notices_write(
         run_id=run.pk,
         created_at=now,
+        customers_present=customers_present,
         changes=persist.ChangeRows(
             customer_ids=customer_ids,
             from_tier_ids=[f if f >= 0 else None for f in from_tiers],

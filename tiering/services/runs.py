@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime
 import logging
+import multiprocessing
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from django.db import IntegrityError, connection, connections, transaction
@@ -248,8 +248,8 @@ def _snapshot_matrix(columns: dict[str, np.ndarray], keys: list[str], size: int,
 
 def _chunk_write(run: TierRun, chunk: TierRunChunk, evaluation: Evaluation) -> None:
     now = timezone.now()
-    persist.chunk_write(_chunk_rows(run, evaluation, now))
-    run_changes_write(run, evaluation, now)
+    customers_present = persist.chunk_write(_chunk_rows(run, evaluation, now))
+    run_changes_write(run, evaluation, now, customers_present=customers_present)
 
 
 def chunk_failed(chunk_id: int, error: str) -> None:
@@ -301,50 +301,74 @@ def tier_run_close(run_id: int) -> TierRun:
     return run
 
 
+# Set in each worker process of tier_run_execute: once a chunk fails, no further chunk starts.
+_worker_stop = None
+
+
+def _worker_init(stop) -> None:
+    global _worker_stop
+    _worker_stop = stop
+
+
+def _chunk_work(chunk_id: int, size: int, stop) -> int:
+    """One chunk; its size when it was processed, 0 when it failed or was skipped after a failure."""
+    if stop.is_set():
+        return 0
+    try:
+        chunk_process(chunk_id)
+    except Exception as exc:
+        stop.set()
+        chunk_failed(chunk_id, repr(exc))
+        return 0
+    return size
+
+
+def _chunk_work_in_process(item: tuple[int, int]) -> int:
+    try:
+        return _chunk_work(*item, _worker_stop)
+    finally:
+        connections.close_all()
+
+
+def _parallel(workers: int, chunks: int) -> bool:
+    """Worker processes need PostgreSQL (SQLite has one writer), fork (the children inherit the
+    configured Django) and no open transaction (the children could not see its rows)."""
+    return (
+        workers > 1
+        and chunks > 1
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
 def tier_run_execute(
     run: TierRun, progress: Callable[[int, int], None] | None = None, *, workers: int | None = None
 ) -> TierRun:
-    """Run every unfinished chunk in this process (the `retier` command, eager mode), then close.
+    """Run every unfinished chunk here (the `retier` command), then close.
 
-    On PostgreSQL, outside a transaction, chunks run on up to `workers` threads (default: one per
-    CPU, at most 4), each on its own connection, as Celery workers would: one chunk's Python work
-    overlaps another's queries. After a chunk fails no further chunk starts."""
+    On PostgreSQL, outside a transaction, chunks run in up to `workers` forked worker processes
+    (default: one per CPU, at most 4), each on its own connection, as Celery's prefork workers
+    would: one chunk's Python work overlaps another's queries, without sharing an interpreter lock.
+    After a chunk fails no further chunk starts."""
     _run_mark_running(run.pk)
     chunks = list(run.chunks.exclude(status=TierRunChunk.Status.DONE).order_by("index"))
     done = sum(c.size for c in run.chunks.filter(status=TierRunChunk.Status.DONE))
     workers = workers or min(os.cpu_count() or 1, 4)
-    failed = threading.Event()
-
-    def work(chunk: TierRunChunk) -> int:
-        if failed.is_set():
-            return 0
-        try:
-            chunk_process(chunk.pk)
-        except Exception as exc:
-            failed.set()
-            chunk_failed(chunk.pk, repr(exc))
-            return 0
-        return chunk.size
-
-    threaded = workers > 1 and len(chunks) > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
-    if threaded:
-
-        def work_on_own_connection(chunk: TierRunChunk) -> int:
-            try:
-                return work(chunk)
-            finally:
-                connections.close_all()  # this thread's connections only
-
-        with ThreadPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-            sizes = pool.map(work_on_own_connection, chunks)
-            for size in sizes:
+    if _parallel(workers, len(chunks)):
+        context = multiprocessing.get_context("fork")
+        stop = context.Event()
+        connections.close_all()  # a forked child must not share the parent's connection
+        with context.Pool(min(workers, len(chunks)), initializer=_worker_init, initargs=(stop,)) as pool:
+            for size in pool.imap(_chunk_work_in_process, [(c.pk, c.size) for c in chunks]):
                 done += size
                 if progress and size:
                     progress(done, run.total)
     else:
+        stop = threading.Event()
         for chunk in chunks:
-            size = work(chunk)
-            if not size and failed.is_set():
+            size = _chunk_work(chunk.pk, chunk.size, stop)
+            if not size and stop.is_set():
                 break
             done += size
             if progress:

@@ -1,6 +1,7 @@
-"""The retier command's threads on PostgreSQL: chunks on their own connections, each written once.
+"""The retier command's worker processes on PostgreSQL: chunks on their own connections, each
+written once.
 
-Threads need committed data (each has its own connection), so these tests are transactional."""
+Workers need committed data (each has its own connection), so these tests are transactional."""
 
 import threading
 
@@ -22,7 +23,7 @@ pytestmark = [
 @pytest.fixture
 def postgres():
     if connection.vendor != "postgresql":
-        pytest.skip("the threaded path runs on PostgreSQL only: run make test")
+        pytest.skip("worker processes run on PostgreSQL only: run make test")
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def _start():
     return services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, enqueue=False)
 
 
-def test_chunks_run_on_threads_and_every_customer_is_tiered_once(six_customers):
+def test_chunks_run_in_worker_processes_and_every_customer_is_tiered_once(six_customers):
     reported = []
     run = services.tier_run_execute(_start(), progress=lambda done, total: reported.append((done, total)), workers=2)
     assert run.status == TierRun.Status.SUCCEEDED, run.error
