@@ -610,6 +610,10 @@ def latest_points(*, exclude_run_id: int, customer_ids: list[int]) -> dict[int, 
 def customer_codes(customer_ids: list[int]) -> dict[int, str]:
     if _is_postgres():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT id, code FROM crm_customer WHERE id = ANY(%s::bigint[])", [list(customer_ids)])
+            # The id range lets PostgreSQL read only the chunk's part of the table.
+            cursor.execute(
+                "SELECT id, code FROM crm_customer WHERE id BETWEEN %s AND %s AND id = ANY(%s::bigint[])",
+                [min(customer_ids), max(customer_ids), list(customer_ids)],
+            )
             return dict(cursor.fetchall())
     return dict(Customer.objects.filter(pk__in=customer_ids).values_list("id", "code"))
