@@ -69,7 +69,7 @@ def api_exception_handler(exc, context):
     if code is None:
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
     detail = exc.detail if isinstance(exc.detail, str) else _("The request could not be processed.")
-    response.data = error_body(code, detail)
+    response.data = error_body(code, detail, getattr(exc, "fields", None))
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         response.data["error"]["retry_after_seconds"] = int(exc.wait + 0.999)
     return response

@@ -46,22 +46,53 @@ class LimitedJSONParser(JSONParser):
             data = json.loads(text, parse_constant=parse_constant)
         except (ValueError, LookupError, RecursionError) as exc:
             raise ParseError(_("Malformed JSON: %(error)s") % {"error": str(exc)[:200]}) from None
-        if "\\u0000" in text and _contains_nul(data):
+        if "\\u0000" in text:
             # PostgreSQL cannot store or compare NUL characters; refuse them before any query.
-            raise ParseError(_("Text must not contain NUL (\\u0000) characters."))
+            where = _nul_location(data)
+            if where is not None:
+                raise NulCharacters(where)
         return data
 
 
-def _contains_nul(value) -> bool:
-    stack = [value]
+class NulCharacters(ParseError):
+    """A NUL character in the body; `fields` names where, in the API's error shape: the field
+    for an object, {index, field, message} under `rows` for a batch (a list of objects)."""
+
+    def __init__(self, where: tuple[int | None, str]):
+        message = _("Text must not contain NUL (\\u0000) characters.")
+        super().__init__(message)
+        index, field = where
+        if index is None:
+            self.fields = {field or "__all__": [message]}
+        else:
+            self.fields = {"rows": [{"index": index, "field": field or "__all__", "message": message}]}
+
+
+def _nul_location(data) -> tuple[int | None, str] | None:
+    """(row index for a list body, dotted field path) of the first text holding a NUL, or None."""
+    if isinstance(data, list):
+        for index, row in enumerate(data):
+            path = _nul_path(row)
+            if path is not None:
+                return index, path
+        return None
+    path = _nul_path(data)
+    return None if path is None else (None, path)
+
+
+def _nul_path(value, prefix: str = "") -> str | None:
+    stack = [(prefix, value)]
     while stack:
-        item = stack.pop()
+        path, item = stack.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return True
+                return path
         elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            for key, child in item.items():
+                child_path = f"{path}.{key}" if path else str(key)
+                if "\x00" in str(key):
+                    return path or "__all__"
+                stack.append((child_path, child))
         elif isinstance(item, list):
-            stack.extend(item)
-    return False
+            stack.extend((f"{path}.{n}" if path else str(n), child) for n, child in enumerate(item))
+    return None

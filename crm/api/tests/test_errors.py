@@ -45,3 +45,30 @@ def test_session_writes_need_csrf(manager, customer):
     response = client.patch(f"/api/v1/customers/{customer.code}/", {"region": "华南"}, format="json")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "permission_denied"
+
+
+def test_a_nul_character_is_refused_naming_the_field_or_the_row(integration_api, admin_api, customer):
+    from crm.models import Order
+
+    rows = [
+        {"customer": customer.code, "amount": "10", "ordered_at": "2026-06-01", "source": "erp", "external_ref": "A"},
+        {
+            "customer": customer.code,
+            "amount": "10",
+            "ordered_at": "2026-06-01",
+            "source": "erp",
+            "external_ref": "B\x00",
+        },
+    ]
+    response = integration_api.post("/api/v1/orders/", rows, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "malformed_request" and "NUL" in error["message"]
+    assert error["fields"] == {"rows": [{"index": 1, "field": "external_ref", "message": error["message"]}]}
+    assert not Order.objects.exists()
+
+    response = admin_api.patch(f"/api/v1/customers/{customer.code}/", {"contact_person": "Wang\x00"}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["contact_person"]
+    customer.refresh_from_db()
+    assert "\x00" not in customer.contact_person
