@@ -1,9 +1,9 @@
 """Set-based writes of a tier-run chunk, kept apart so they can be tuned per database.
 
 PostgreSQL: the chunk's numbers go, column by column, into one temporary table with a single
-COPY; the history rows (with their JSON snapshots, built by the server), and the customer rows
-are then written from it by two statements. Anywhere else: executemany. Callers run these
-inside the chunk's transaction; nothing here commits. Measurements: docs/performance.md.
+binary COPY; the customer rows (first: the UPDATE locks them), then the history rows with their
+snapshot arrays, are written from it by two statements. Anywhere else: executemany. Callers run
+these inside the chunk's transaction; nothing here commits. Measurements: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -78,13 +78,10 @@ def _copy(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
 
 
 def assignments_write(rows: list[tuple]) -> None:
-    """One history row per customer, values in ASSIGNMENT_COLUMNS order."""
-    if not rows:
-        return
-    if _is_postgres():
-        _copy(TierAssignment._meta.db_table, ASSIGNMENT_COLUMNS, rows)
-        return
-    _insert_many(TierAssignment._meta.db_table, ASSIGNMENT_COLUMNS, rows)
+    """One history row per customer, values in ASSIGNMENT_COLUMNS order (the portable path;
+    PostgreSQL writes them from the chunk's temporary table)."""
+    if rows:
+        _insert_many(TierAssignment._meta.db_table, ASSIGNMENT_COLUMNS, rows)
 
 
 def _insert_many(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
