@@ -24,7 +24,9 @@ BANK_ACCOUNT = "6222020200112233445"
 
 
 def _production_env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEBUG", "AXES_"))}
+    # The production defaults, whatever the caller's shell overrides (a benchmark turns HTTPS off).
+    overrides = ("DJANGO_", "DEBUG", "AXES_", "SECURE_", "SESSION_COOKIE_", "CSRF_COOKIE_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(overrides)}
     env.update(
         DEBUG="0",
         SECRET_KEY=Fernet.generate_key().decode() * 2,  # 88 random characters, as check --deploy wants
