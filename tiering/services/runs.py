@@ -12,6 +12,8 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 from django.db import IntegrityError, connection, connections, transaction
@@ -359,11 +361,20 @@ def tier_run_execute(
         context = multiprocessing.get_context("fork")
         stop = context.Event()
         connections.close_all()  # a forked child must not share the parent's connection
-        with context.Pool(min(workers, len(chunks)), initializer=_worker_init, initargs=(stop,)) as pool:
-            for size in pool.imap(_chunk_work_in_process, [(c.pk, c.size) for c in chunks]):
+        pool = ProcessPoolExecutor(
+            min(workers, len(chunks)), mp_context=context, initializer=_worker_init, initargs=(stop,)
+        )
+        try:
+            for size in pool.map(_chunk_work_in_process, [(c.pk, c.size) for c in chunks]):
                 done += size
                 if progress and size:
                     progress(done, run.total)
+        except BrokenProcessPool:
+            # A worker process died (killed, out of memory): its chunk rolled back with it. The run
+            # closes as failed with its unfinished chunks, to be resumed.
+            logger.error("tier run %s: a worker process died; the run stops here", run.pk)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     else:
         stop = threading.Event()
         for chunk in chunks:

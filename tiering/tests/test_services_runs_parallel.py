@@ -110,3 +110,20 @@ def test_deleting_a_customer_waits_for_the_chunk_writing_its_history(six_custome
     assert not Customer.objects.filter(pk=first).exists()
     assert not TierAssignment.objects.filter(customer_id=first).exists()
     assert TierAssignment.objects.filter(run=run).count() == 5
+
+
+def test_a_worker_process_that_dies_fails_the_run_and_a_resume_finishes_it(six_customers, monkeypatch):
+    monkeypatch.setenv(runs.FAULT_ENV, "exit:1")  # chunk 1's process exits before its commit
+    run = services.tier_run_execute(_start(), workers=2)
+    assert run.status == TierRun.Status.FAILED
+    lost = run.chunks.get(index=1)
+    assert lost.status != TierRunChunk.Status.DONE
+    assert not TierAssignment.objects.filter(
+        run=run, customer_id__gte=lost.first_customer_id, customer_id__lte=lost.last_customer_id
+    ).exists()
+
+    run = services.tier_run_execute(services.tier_run_resume(run, enqueue=False), workers=2)
+    assert run.status == TierRun.Status.SUCCEEDED, run.error
+    assert sorted(TierAssignment.objects.filter(run=run).values_list("customer_id", flat=True)) == sorted(
+        c.pk for c in six_customers
+    )
