@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -198,7 +198,7 @@ class Customer(models.Model):
     def delete(self, using=None, keep_parents=False):
         """Locked first, as CustomerQuerySet.delete does: a tier run writing this customer's history
         commits before the customer and that history go."""
-        using = using or "default"
+        using = using or router.db_for_write(Customer, instance=self)
         with transaction.atomic(using=using):
             list(Customer.objects.using(using).select_for_update().filter(pk=self.pk).values_list("pk"))
             return super().delete(using=using, keep_parents=keep_parents)

@@ -548,10 +548,10 @@ def previous_points(
         return matrix, np.zeros(0, dtype=bool), []
     codes = customer_codes(customer_ids)
     try:
-        runs = _previous_points_postgres(exclude_run_id, customer_ids, keys, matrix) if _is_postgres() else None
+        read = _is_postgres() and _previous_points_postgres(exclude_run_id, customer_ids, keys, matrix)
     except ValueError:  # snapshots of another width (an older metric set): read them one by one
-        runs = None
-    if runs is None:
+        read = False
+    if not read:
         latest = latest_points(exclude_run_id=exclude_run_id, customer_ids=customer_ids)
         for row, customer_id in enumerate(customer_ids):
             for column, key in enumerate(keys):
@@ -561,12 +561,14 @@ def previous_points(
     return matrix, has_previous, [codes.get(c) for c in customer_ids]
 
 
-def _previous_points_postgres(exclude_run_id: int, customer_ids: list[int], keys: list[str], matrix: np.ndarray):
+def _previous_points_postgres(
+    exclude_run_id: int, customer_ids: list[int], keys: list[str], matrix: np.ndarray
+) -> bool:
     """Fill `matrix` in place: one index probe per customer on (customer, created_at DESC), however
-    long the history, read as binary arrays."""
+    long the history, read as binary arrays. True when done."""
     width = len(keys)
     if not width:
-        return []
+        return True
     with connection.cursor() as cursor:
         columns = pgcopy.columns_read(
             cursor.cursor,
@@ -589,7 +591,7 @@ def _previous_points_postgres(exclude_run_id: int, customer_ids: list[int], keys
         for column, key in enumerate(keys):
             if key in their_keys:
                 matrix[rows, column] = values[rows][:, their_keys.index(key)]
-    return found
+    return True
 
 
 def latest_points(*, exclude_run_id: int, customer_ids: list[int]) -> dict[int, dict]:
