@@ -482,22 +482,20 @@ def changes_with_notices_write(
     )
 
 
-_CHANGES_TABLE = "tiering_chunk_changes"
-
-
 def _changes_with_notices_postgres(
     run_id: int, created_at: datetime.datetime, changes: ChangeRows, customers_present: bool
 ) -> None:
+    """Both tables by COPY: the change ids are taken from their sequence first, so each notice
+    names its change without reading the changes back."""
+
     def number(value) -> str:
         return _NULL if value is None else repr(float(value))
 
     def key(value) -> str:
         return _NULL if value is None else str(value)
 
-    lines = (
-        f"{customer_id}\t{key(from_tier)}\t{to_tier}\t{_text_string(direction)}\t{number(score_before)}\t"
-        f"{number(score)}\t{_text_string(reasons)}\t{key(recipient)}\t{_text_string(payload)}\n"
-        for customer_id, from_tier, to_tier, direction, score_before, score, reasons, recipient, payload in zip(
+    rows = list(
+        zip(
             changes.customer_ids,
             changes.from_tier_ids,
             changes.to_tier_ids,
@@ -510,30 +508,45 @@ def _changes_with_notices_postgres(
             strict=True,
         )
     )
-    text = "".join(lines)
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {_CHANGES_TABLE}")
+        if not customers_present:  # written only for customers not deleted meanwhile
+            cursor.execute("SELECT id FROM crm_customer WHERE id = ANY(%s::bigint[])", [changes.customer_ids])
+            existing = {row[0] for row in cursor.fetchall()}
+            rows = [row for row in rows if row[0] in existing]
+        if not rows:
+            return
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {_CHANGES_TABLE} (customer_id bigint, from_tier_id bigint, to_tier_id bigint, "
-            "direction text, score_before numeric(5,2), score numeric(5,2), reasons jsonb, recipient_id bigint, "
-            "payload jsonb) ON COMMIT DROP"
+            "SELECT nextval(pg_get_serial_sequence('tiering_tierchange', 'id')) FROM generate_series(1, %s)",
+            [len(rows)],
         )
-        _copy_data(cursor, f"COPY {_CHANGES_TABLE} FROM STDIN", text)
-        insert_changes = (
-            "INSERT INTO tiering_tierchange (run_id, customer_id, from_tier_id, to_tier_id, direction, "  # noqa: S608 (fixed names)
-            f"score_before, score, reasons, created_at) SELECT %s, t.customer_id, t.from_tier_id, t.to_tier_id, t.direction, "
-            f"t.score_before, t.score, t.reasons, %s FROM {_CHANGES_TABLE} AS t "
-            + ("" if customers_present else "WHERE t.customer_id IN (SELECT id FROM crm_customer) ")
-            + "ON CONFLICT DO NOTHING"
+        change_ids = [row[0] for row in cursor.fetchall()]
+        moment = _text_string(created_at.isoformat())
+        changes_text = "".join(
+            f"{change_id}\t{run_id}\t{customer_id}\t{key(from_tier)}\t{to_tier}\t{_text_string(direction)}\t"
+            f"{number(score_before)}\t{number(score)}\t{_text_string(reasons)}\t{moment}\n"
+            for change_id, (customer_id, from_tier, to_tier, direction, score_before, score, reasons, _r, _p) in zip(
+                change_ids, rows, strict=True
+            )
         )
-        cursor.execute(insert_changes, [run_id, created_at])
-        insert_notices = (
-            "INSERT INTO tiering_notice (kind, customer_id, recipient_id, change_id, run_id, dedupe_key, payload, "  # noqa: S608 (fixed names)
-            f"created_at) SELECT t.direction, t.customer_id, t.recipient_id, ch.id, %s, '', t.payload, %s "
-            f"FROM {_CHANGES_TABLE} AS t JOIN tiering_tierchange AS ch ON ch.run_id = %s AND ch.customer_id = t.customer_id "
-            "ON CONFLICT DO NOTHING"
+        _copy_data(
+            cursor,
+            "COPY tiering_tierchange (id, run_id, customer_id, from_tier_id, to_tier_id, direction, score_before, "
+            "score, reasons, created_at) FROM STDIN",
+            changes_text,
         )
-        cursor.execute(insert_notices, [run_id, created_at, run_id])
+        notices_text = "".join(
+            f"{_text_string(direction)}\t{customer_id}\t{key(recipient)}\t{change_id}\t{run_id}\t\t"
+            f"{_text_string(payload)}\t{moment}\n"
+            for change_id, (customer_id, _f, _t, direction, _b, _s, _r, recipient, payload) in zip(
+                change_ids, rows, strict=True
+            )
+        )
+        _copy_data(
+            cursor,
+            "COPY tiering_notice (kind, customer_id, recipient_id, change_id, run_id, dedupe_key, payload, "
+            "created_at) FROM STDIN",
+            notices_text,
+        )
 
 
 def previous_points(

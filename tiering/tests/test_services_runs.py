@@ -57,6 +57,21 @@ def test_an_upgrade_creates_a_change_a_notice_and_a_log_line(
     assert len(lines) == 1 and weak.code in lines[0].getMessage()
 
 
+def test_each_notice_of_a_run_names_the_change_of_its_own_customer(manager, tiers):
+    climbers = [weak_customer(manager) for _ in range(3)]
+    fallers = [strong_customer(manager) for _ in range(2)]
+    run_now(AS_OF)
+    for customer in climbers:
+        orders_add(customer, count=24, amount="25000.00", start=datetime.date(2026, 12, 20))
+    run = run_now(LATER)  # the fallers' orders are now more than a year old
+    notices = Notice.objects.filter(run=run).select_related("change")
+    assert sorted(n.customer_id for n in notices) == sorted(c.pk for c in climbers + fallers)
+    for notice in notices:
+        assert (notice.change.run_id, notice.change.customer_id) == (run.pk, notice.customer_id)
+        assert notice.kind == notice.change.direction == ("upgrade" if notice.customer in climbers else "downgrade")
+        assert notice.payload["to"] == notice.change.to_tier.code and notice.recipient == manager
+
+
 def test_a_downgrade_names_the_rules_that_fell_most(strong, tiers):
     run_now(AS_OF)
     run = run_now(LATER)
