@@ -245,6 +245,89 @@ def measure_retier(results: Results, *, floor: float, customers: int, repetition
     return median
 
 
+# --- 2b. the required writes alone -------------------------------------------------------------
+
+WRITES_SQL = (
+    # One session's share: the orders aggregate, then the rows the target counts.
+    "CREATE TEMPORARY TABLE bench_writes ON COMMIT DROP AS SELECT c.id, COALESCE(o.spend, 0)::float8 AS spend, "
+    "COALESCE(o.orders, 0) AS orders FROM crm_customer c LEFT JOIN (SELECT customer_id, SUM(amount) AS spend, "
+    "COUNT(*) AS orders FROM crm_order WHERE ordered_at > %(start)s AND ordered_at <= %(as_of)s "
+    "AND customer_id BETWEEN %(first)s AND %(last)s GROUP BY customer_id) o ON o.customer_id = c.id "
+    "WHERE c.id BETWEEN %(first)s AND %(last)s;"
+    "UPDATE crm_customer c SET score = LEAST(100, w.orders * 2 + w.spend / 10000)::numeric(5,2), "
+    "spend_12m = w.spend::numeric(16,2), tiered_at = now() FROM bench_writes w "
+    "WHERE c.id = w.id AND c.id BETWEEN %(first)s AND %(last)s;"
+    "INSERT INTO tiering_tierassignment (run_id, customer_id, score, computed_tier_id, tier_id, previous_tier_id, "
+    "previous_score, profile_id, profile_version, lifecycle, metric_values, point_values, overridden, "
+    "runs_below_threshold, flags, created_at) SELECT -1, w.id, LEAST(100, w.orders * 2 + w.spend / 10000)::numeric(5,2), "
+    "%(tier)s, %(tier)s, %(tier)s, 50, %(profile)s, 1, 'active', array_fill(w.spend, ARRAY[%(width)s]), "
+    "array_fill(w.orders::float8, ARRAY[%(width)s]), false, 0, '[]', now() FROM bench_writes w"
+)
+
+
+def measure_required_writes(results: Results, *, as_of: datetime.date, floor: float, repetitions: int) -> None:
+    """What PostgreSQL alone needs for the rows the re-tier target counts: the 12-month orders
+    aggregate, every customer row rewritten and one history row per customer with snapshot arrays
+    of the product's width, in bare SQL, one session per CPU over slices of the customers as the
+    product's chunks are; rolled back. No other metric, no change, no notice, no Python work."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    from crm.models import Customer
+    from scoring.metrics import window_start
+    from scoring.models import ScoringProfile, Tier
+    from tiering.models import metric_keys_default
+
+    if connection.vendor != "postgresql":
+        return
+    ids = list(Customer.objects.order_by("id").values_list("id", flat=True))
+    tier, profile = Tier.objects.order_by("rank").first(), ScoringProfile.objects.first()
+    if not ids or tier is None or profile is None:
+        return
+    sessions = min(os.cpu_count() or 1, 4)
+    step = -(-len(ids) // sessions)
+    common = {"start": window_start(as_of), "as_of": as_of, "tier": tier.pk, "profile": profile.pk}
+    common["width"] = len(metric_keys_default())
+    slices = [(ids[n], ids[min(n + step, len(ids)) - 1]) for n in range(0, len(ids), step)]
+
+    written: list[int] = []
+    errors: list[BaseException] = []
+
+    def session(first: int, last: int) -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(WRITES_SQL, {**common, "first": first, "last": last})
+                written.append(cursor.rowcount)  # the history rows
+                raise _Rollback
+        except _Rollback:
+            pass
+        except BaseException as exc:  # reported by the caller: a thread's exception is lost otherwise
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def run():
+        written.clear()
+        threads = [threading.Thread(target=session, args=bounds) for bounds in slices]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    median, timings = _median_time(run, repetitions)
+    results.raw["required_writes"] = timings
+    results.add(
+        "2b. the required writes alone, in bare SQL (for comparison)",
+        f"{median:.2f} s",
+        note=f"= {median / floor:.1f}× floor: the orders aggregate, every customer row rewritten, "
+        f"{sum(written):,} history rows; {len(slices)} sessions in parallel, rolled back; no other metric, "
+        "change, notice or Python work",
+    )
+
+
 # --- 3. the per-customer ORM reference ---------------------------------------------------------
 
 
@@ -612,7 +695,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ingest-batches", type=int, default=10)
     parser.add_argument("--retier-args", default="--force", help="arguments for manage.py retier")
     parser.add_argument(
-        "--only", default="", help="comma-separated subset: floor,retier,reference,lists,simulation,ingest"
+        "--only", default="", help="comma-separated subset: floor,writes,retier,reference,lists,simulation,ingest"
     )
     parser.add_argument("--no-report", action="store_true", help="print only; leave docs/performance.md alone")
     args, _unknown = parser.parse_known_args(argv)
@@ -640,6 +723,8 @@ def main(argv: list[str] | None = None) -> int:
             repetitions=args.repetitions,
             retier_args=args.retier_args.split(),
         )
+    if wanted("writes"):
+        measure_required_writes(results, as_of=as_of, floor=floor, repetitions=args.repetitions)
     if wanted("reference"):
         measure_orm_reference(results, as_of=as_of, customers=customers, sample=args.sample, retier_seconds=retier)
     if wanted("lists"):
