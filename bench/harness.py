@@ -14,6 +14,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -660,12 +661,18 @@ def machine_facts(customers: int) -> dict[str, str]:
     }
 
 
+def _numbered(row: Row) -> tuple[int, str]:
+    """A row's place in the table: by its number ("2b." after "2."), whatever order it was measured in."""
+    number = re.match(r"(\d+)([a-z]?)\.", row.name)
+    return (int(number.group(1)), number.group(2)) if number else (10**6, "")
+
+
 def report_markdown(results: Results) -> str:
     lines = [BEGIN, ""]
     for key, value in results.facts.items():
         lines.append(f"- **{key}:** {value}")
     lines += ["", "| measurement | result | target | holds | note |", "|---|---|---|---|---|"]
-    for row in results.rows:
+    for row in sorted(results.rows, key=_numbered):
         holds = {True: "yes", False: "**no**", None: ""}[row.ok]
         lines.append(f"| {row.name} | {row.value} | {row.target} | {holds} | {row.note} |")
     lines += ["", END]
