@@ -110,6 +110,12 @@ class CustomerAdminForm(forms.ModelForm):
 @admin.register(Customer)
 class CustomerAdmin(ImportAdminMixin, admin.ModelAdmin):
     import_function = staticmethod(customers_import)
+    import_help = _(
+        "Columns: name, industry (code), customer_type, and any of region, account_manager (user name), "
+        "cooperation_since, status, potential_rating, contact_person, contact_phone, contact_email, tax_id, "
+        "bank_account. A row with a customer code (column code / 客户编号) updates that customer with the "
+        "file's columns; a row without one creates a customer."
+    )
     form = CustomerAdminForm
     list_display = [
         "code", "name", "industry", "customer_type", "tier_badge", "score", "spend_12m", "account_manager", "status",

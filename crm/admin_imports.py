@@ -43,6 +43,7 @@ class ImportAdminMixin:
     """Set `import_function` (crm.imports.customers_import or orders_import) on a ModelAdmin."""
 
     import_function = None
+    import_help = ""  # shown on the import page: what the file's rows do
     change_list_template = "admin/crm/change_list_import.html"
 
     def get_urls(self):
@@ -77,11 +78,7 @@ class ImportAdminMixin:
                 errors = [RowError(**item) for item in exc.fields.get("rows", [])]
                 problems = [str(p) for key in ("file", "columns") for p in exc.fields.get(key, [])]
             else:
-                summary = _("%(created)d created, %(duplicates)d already stored, %(skipped)d bad row(s) skipped.") % {
-                    "created": report.created,
-                    "duplicates": report.duplicates,
-                    "skipped": report.skipped,
-                }
+                summary = report.summary()
                 if not report.errors:
                     messages.success(request, summary)
                     info = self.opts.app_label, self.opts.model_name
@@ -93,6 +90,7 @@ class ImportAdminMixin:
             "opts": self.opts,
             "title": _("Import %(name)s") % {"name": self.opts.verbose_name_plural},
             "form": form,
+            "import_help": self.import_help,
             "row_errors": errors,
             "file_problems": problems,
         }

@@ -6,7 +6,9 @@ header and the reason. A file with any bad row is rejected whole unless the call
 
 Orders go through `crm.services.orders_ingest` (the API's path); customers are validated with the
 model's own validators and the service's list of editable fields, then created in one bulk write
-with codes reserved through `crm.services.customer_codes_reserve`.
+with codes reserved through `crm.services.customer_codes_reserve`. A customer row that carries a
+code updates the customer with that code instead (so a file imported twice, or exported, edited
+and imported again, creates no duplicates).
 """
 
 import csv
@@ -20,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.exceptions import DomainError
@@ -59,6 +62,8 @@ CUSTOMER_COLUMNS = {
     "bank_account": ("bank_account", "bank account", "银行账号"),
 }
 CUSTOMER_REQUIRED = ("name", "industry", "customer_type")
+# Optional: a row with a code updates that customer; a row without one creates a customer.
+CUSTOMER_KEY_COLUMN = {"code": ("code", "customer code", "客户编号", "客户代码")}
 
 ORDER_COLUMNS = {
     "customer": ("customer", "customer code", "客户编号", "客户代码"),
@@ -88,10 +93,22 @@ class RowError:
 @dataclass
 class ImportReport:
     created: int = 0
+    updated: int = 0
     duplicates: int = 0
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
     customer_ids: list[int] = field(default_factory=list, repr=False)
+
+    def summary(self) -> str:
+        """One line for people: what was stored, what was left out."""
+        parts = [_("%(count)d created") % {"count": self.created}]
+        if self.updated:
+            parts.append(_("%(count)d updated") % {"count": self.updated})
+        if self.duplicates:
+            parts.append(_("%(count)d already stored") % {"count": self.duplicates})
+        if self.skipped:
+            parts.append(_("%(count)d bad row(s) skipped") % {"count": self.skipped})
+        return ", ".join(parts)
 
 
 @dataclass
@@ -268,9 +285,11 @@ _CHOICE_FIELDS = {"customer_type", "company_size", "status", "language"}
 def customers_import(
     *, data: bytes, filename: str, user=None, skip_invalid: bool = False, encoding: str | None = None
 ) -> ImportReport:
-    """Create customers from a file; codes are generated per industry for the current year."""
+    """Create customers from a file (codes generated per industry for the current year), or update
+    the customer a row's code names: the file's columns are written as they are, blank cells
+    included; columns the file does not have stay as they were."""
     table = read_table(data, filename=filename, encoding=encoding)
-    columns = _columns_map(table.headers, CUSTOMER_COLUMNS, CUSTOMER_REQUIRED)
+    columns = _columns_map(table.headers, {**CUSTOMER_COLUMNS, **CUSTOMER_KEY_COLUMN}, CUSTOMER_REQUIRED)
     report = ImportReport()
 
     industries = {i.code: i for i in Industry.objects.all()}
@@ -280,9 +299,13 @@ def customers_import(
         else set()
     )
     managers = {u.get_username(): u for u in get_user_model().objects.filter(username__in=usernames, is_active=True)}
+    existing = _customers_by_code(table, columns, user)
+    may_change = user is None or user.has_perm("crm.change_customer")
+    codes_seen: set[str] = set()
 
     restricted = user is not None and not user_sees_all_customers(user)
-    valid: list[Customer] = []
+    new: list[Customer] = []
+    changed: list[Customer] = []
     for line, row in table.rows:
         errors_before = len(report.errors)
 
@@ -305,6 +328,17 @@ def customers_import(
                     values[name] = _as_text(raw)
             except ValidationError as exc:
                 error(name, exc.messages[0])
+        code = str(values.pop("code", ""))
+        customer = None
+        if code in codes_seen:  # one row per customer: the first one stands, the others are errors
+            error("code", _("Customer %(code)r appears on more than one row.") % {"code": code})
+        elif code and not may_change:
+            error("code", _("You may not change customers; leave the code empty to create one."))
+        elif code:
+            customer = existing.get(code)
+            if customer is None:  # also another manager's customer: an import never reveals which codes exist
+                error("code", _("Unknown customer code %(code)r.") % {"code": code})
+            codes_seen.add(code)
         industry_code = str(values.pop("industry", "")).upper()
         industry = industries.get(industry_code)
         if "industry" in columns and industry is None:
@@ -321,36 +355,72 @@ def customers_import(
             values.pop("status")
         if "language" in values and not values["language"]:
             values.pop("language")
-        customer = Customer(industry=industry, account_manager=manager, **values)
+        if customer is None:  # a new customer, or a row already in error
+            customer = Customer(industry=industry, account_manager=manager, **values)
+        else:
+            for name, value in values.items():
+                setattr(customer, name, value)
+            if industry is not None:
+                customer.industry = industry
+            if "account_manager" in columns or restricted:
+                customer.account_manager = manager
         try:
-            # The same field validators the service runs; the code is generated below.
+            # The same field validators the service runs; a new customer's code is generated below.
             customer.full_clean(exclude=["code", "industry", "account_manager"], validate_constraints=False)
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
                 for message in messages:
                     error(name, message)
-        if len(report.errors) == errors_before:
-            valid.append(customer)
-        else:
+        if len(report.errors) > errors_before:
             report.skipped += 1
+        elif customer.pk is None:
+            new.append(customer)
+        else:
+            changed.append(customer)
 
     _reject_or_report(report, skip_invalid=skip_invalid)
-    if not valid:
+    if not new and not changed:
         return report
     year = local_today().year
     with transaction.atomic():
         by_industry: dict[int, list[Customer]] = {}
-        for customer in valid:
+        for customer in new:
             by_industry.setdefault(customer.industry_id, []).append(customer)
         for group in by_industry.values():
             codes = customer_codes_reserve(industry=group[0].industry, year=year, count=len(group))
             for customer, code in zip(group, codes, strict=True):
                 customer.code = code
-        created = Customer.objects.bulk_create(valid, batch_size=1000)
+        created = Customer.objects.bulk_create(new, batch_size=1000)
+        if changed:
+            now = timezone.now()
+            for customer in changed:
+                customer.updated_at = now  # bulk_update does not apply auto_now
+            written = [name for name in CUSTOMER_COLUMNS if name in columns]
+            if restricted and "account_manager" not in written:
+                written.append("account_manager")
+            Customer.objects.bulk_update(changed, [*written, "updated_at"], batch_size=1000)
     report.created = len(created)
-    report.customer_ids = [c.pk for c in created if c.pk is not None]
-    logger.info("customer import by user %s: %d created", getattr(user, "pk", None), report.created)
+    report.updated = len(changed)
+    report.customer_ids = [c.pk for c in [*created, *changed] if c.pk is not None]
+    logger.info(
+        "customer import by user %s: %d created, %d updated", getattr(user, "pk", None), report.created, report.updated
+    )
     return report
+
+
+def _customers_by_code(table: _Table, columns: dict, user) -> dict[str, Customer]:
+    """The customers the file's codes name, among those `user` may see (all without a user)."""
+    if "code" not in columns:
+        return {}
+    codes = sorted({_as_text(row.get(columns["code"])) for _line, row in table.rows} - {""})
+    customers = customers_visible_to(user) if user is not None else Customer.objects.all()
+    found: dict[str, Customer] = {}
+    for start in range(0, len(codes), _CODES_PER_QUERY):
+        found.update((c.code, c) for c in customers.filter(code__in=codes[start : start + _CODES_PER_QUERY]))
+    return found
+
+
+_CODES_PER_QUERY = 5000  # below every database's limit on query parameters
 
 
 # --- orders -----------------------------------------------------------------------------------

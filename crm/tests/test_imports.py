@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import translation
@@ -14,7 +15,7 @@ from openpyxl import Workbook
 from crm.exceptions import DomainError
 from crm.imports import customers_import, orders_import
 from crm.models import Customer, Order
-from crm.tests.factories import CustomerFactory, OrderFactory
+from crm.tests.factories import CustomerFactory, OrderFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db]
 
@@ -120,6 +121,86 @@ def test_account_manager_cannot_import_customers_for_someone_else(manager, outsi
     assert [(e["line"], e["column"]) for e in caught.value.fields["rows"]] == [(3, "account_manager")]
 
 
+def test_a_row_with_a_code_updates_that_customer_so_a_second_import_adds_no_duplicate(customer, manager):
+    customer.tax_id = "91310000MA1FL0000X"
+    customer.save()
+    text = (
+        "客户编号,客户名称,行业代码,客户类型,地区,客户经理,潜力评分\n"
+        f"{customer.code},Renamed Co,NEV,b2b,西北,,7\n"
+        ",Brand New Co,MFG,b2b,华东,manager,\n"
+    )
+
+    first = customers_import(data=text.encode(), filename="c.csv")
+    again = customers_import(
+        data=text.replace(",Brand New Co,", f"{customer.code}X,Brand New Co,").encode(),
+        filename="c.csv",
+        skip_invalid=True,
+    )
+
+    assert (first.created, first.updated) == (1, 1)
+    customer.refresh_from_db()
+    assert (customer.name, customer.industry.code, customer.region, customer.potential_rating) == (
+        "Renamed Co",
+        "NEV",
+        "西北",
+        7,
+    )
+    assert customer.account_manager is None  # the file's blank cell is written as it is
+    assert customer.code.startswith("MFG")  # the code stays, even though the industry changed
+    assert customer.tax_id == "91310000MA1FL0000X"  # and so do the columns the file does not have
+    assert (again.created, again.updated, again.skipped) == (0, 1, 1)
+    assert [(e.line, e.column) for e in again.errors] == [(3, "客户编号")]
+    assert Customer.objects.count() == 2
+
+
+def test_unknown_and_repeated_codes_reject_the_file_and_change_nothing(customer):
+    text = (
+        "code,name,industry,customer_type\n"
+        f"{customer.code},First,MFG,b2b\n"
+        "NOPE2026001,Ghost,MFG,b2b\n"
+        f"{customer.code},Second,MFG,b2b\n"
+    )
+
+    with translation.override("en"), pytest.raises(DomainError) as caught:
+        customers_import(data=text.encode(), filename="c.csv")
+
+    rows = caught.value.fields["rows"]
+    assert [(e["line"], e["column"]) for e in rows] == [(3, "code"), (4, "code")]
+    assert "NOPE2026001" in rows[0]["message"] and "more than one row" in rows[1]["message"]
+    customer.refresh_from_db()
+    assert customer.name != "First" and Customer.objects.count() == 1
+
+
+def test_an_account_manager_updates_only_their_own_customers(customer, outsider):
+    theirs = CustomerFactory(account_manager=outsider)
+    text = f"code,name,industry,customer_type\n{theirs.code},Mine now,MFG,b2b\n{customer.code},Not mine,MFG,b2b\n"
+
+    with pytest.raises(DomainError) as caught:
+        customers_import(data=text.encode(), filename="c.csv", user=outsider)
+
+    assert [(e["line"], e["column"]) for e in caught.value.fields["rows"]] == [(3, "code")]
+    report = customers_import(data=text.encode(), filename="c.csv", user=outsider, skip_invalid=True)
+    assert report.updated == 1
+    theirs.refresh_from_db()
+    customer.refresh_from_db()
+    assert (theirs.name, theirs.account_manager) == ("Mine now", outsider) and customer.name != "Not mine"
+
+
+def test_a_user_who_may_only_add_customers_cannot_update_one_by_import(customer):
+    clerk = UserFactory(username="clerk")
+    clerk.user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_customer", "view_customer", "view_all_customers"])
+    )
+    text = f"code,name,industry,customer_type\n{customer.code},Changed,MFG,b2b\n,Added,MFG,b2b\n"
+
+    with pytest.raises(DomainError) as caught:
+        customers_import(data=text.encode(), filename="c.csv", user=clerk)
+
+    assert [(e["line"], e["column"]) for e in caught.value.fields["rows"]] == [(2, "code")]
+    customer.refresh_from_db()
+    assert customer.name != "Changed" and Customer.objects.count() == 1
+
+
 def test_orders_xlsx_is_stored_once_even_when_imported_twice(customer):
     data = _xlsx(
         [
@@ -200,6 +281,17 @@ def test_command_rejects_bad_file_with_a_line_per_error(tmp_path, capsys):
 
     assert "line 3, column industry" in capsys.readouterr().err
     assert not Customer.objects.exists()
+
+
+def test_command_reports_updated_customers(tmp_path, capsys, customer):
+    path = tmp_path / "c.csv"
+    path.write_text(f"客户编号,客户名称,行业代码,客户类型\n{customer.code},Renamed,MFG,b2b\n", encoding="utf-8")
+
+    call_command("import_customers", str(path))
+
+    assert "customers: 0 created, 1 updated" in capsys.readouterr().out
+    customer.refresh_from_db()
+    assert customer.name == "Renamed"
 
 
 def test_command_skip_invalid_imports_the_good_rows(tmp_path, capsys):

@@ -84,3 +84,18 @@ def test_an_unreadable_file_shows_the_reason(client, admin_user):
 
     assert response.status_code == 200 and "colour" in response.content.decode()
     assert not Customer.objects.exists()
+
+
+def test_a_file_with_codes_updates_those_customers_and_says_so(client, admin_user, customer):
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:crm_customer_import"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "updates that customer" in page  # the page says what a code does before the upload
+
+    text = f"code,name,industry,customer_type\n{customer.code},Renamed,MFG,b2b\n,Another,EDU,b2c\n"
+    response = _upload(client, reverse("admin:crm_customer_import"), text)
+
+    assert response.status_code == 302
+    shown = [str(m) for m in client.get(response.url, HTTP_ACCEPT_LANGUAGE="en").context["messages"]]
+    assert shown == ["1 created, 1 updated"]
+    customer.refresh_from_db()
+    assert customer.name == "Renamed" and Customer.objects.count() == 2

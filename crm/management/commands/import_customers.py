@@ -10,7 +10,10 @@ from crm.imports import RowError, customers_import
 
 
 class Command(BaseCommand):
-    help = "Create customers from a CSV (UTF-8 or GBK) or XLSX file. A file with any bad row is rejected whole."
+    help = (
+        "Create customers from a CSV (UTF-8 or GBK) or XLSX file; a row with a code column updates that customer. "
+        "A file with any bad row is rejected whole."
+    )
     import_function = staticmethod(customers_import)
     noun = "customers"
 
@@ -48,6 +51,8 @@ class Command(BaseCommand):
         for error in report.errors:
             self.stderr.write(str(error))
         summary = f"{self.noun}: {report.created} created"
+        if report.updated:
+            summary += f", {report.updated} updated"
         if report.duplicates:
             summary += f", {report.duplicates} already stored"
         if report.skipped:
