@@ -153,6 +153,18 @@ def test_a_row_with_a_code_updates_that_customer_so_a_second_import_adds_no_dupl
     assert Customer.objects.count() == 2
 
 
+def test_an_updated_tax_id_is_stored_encrypted(customer):
+    text = f"code,name,industry,customer_type,tax_id\n{customer.code},Same Co,MFG,b2b,91330000MA2B000001\n"
+
+    assert customers_import(data=text.encode(), filename="c.csv").updated == 1
+
+    customer.refresh_from_db()
+    assert customer.tax_id == "91330000MA2B000001"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tax_id FROM crm_customer WHERE id = %s", [customer.pk])
+        assert "91330000MA2B000001" not in cursor.fetchone()[0]
+
+
 def test_unknown_and_repeated_codes_reject_the_file_and_change_nothing(customer):
     text = (
         "code,name,industry,customer_type\n"
