@@ -114,7 +114,8 @@ class CustomerAdmin(ImportAdminMixin, admin.ModelAdmin):
         "Columns: name, industry (code), customer_type, and any of region, account_manager (user name), "
         "cooperation_since, status, potential_rating, contact_person, contact_phone, contact_email, tax_id, "
         "bank_account. A row with a customer code (column code / 客户编号) updates that customer with the "
-        "file's columns; a row without one creates a customer."
+        "file's columns, so a file with codes may carry just the columns to change; a row without one creates "
+        "a customer."
     )
     form = CustomerAdminForm
     list_display = [

@@ -289,7 +289,14 @@ def customers_import(
     the customer a row's code names: the file's columns are written as they are, blank cells
     included; columns the file does not have stay as they were."""
     table = read_table(data, filename=filename, encoding=encoding)
-    columns = _columns_map(table.headers, {**CUSTOMER_COLUMNS, **CUSTOMER_KEY_COLUMN}, CUSTOMER_REQUIRED)
+    code_headers = {alias.casefold() for alias in CUSTOMER_KEY_COLUMN["code"]}
+    with_codes = any(header and header.casefold() in code_headers for header in table.headers)
+    # Without a code column every row creates a customer, so the columns a new customer needs are required.
+    columns = _columns_map(
+        table.headers, {**CUSTOMER_COLUMNS, **CUSTOMER_KEY_COLUMN}, () if with_codes else CUSTOMER_REQUIRED
+    )
+    # With codes, a file may carry only the columns to update; a row without a code still needs these.
+    missing_for_new = [name for name in CUSTOMER_REQUIRED if name not in columns]
     report = ImportReport()
 
     industries = {i.code: i for i in Industry.objects.all()}
@@ -339,6 +346,12 @@ def customers_import(
             if customer is None:  # also another manager's customer: an import never reveals which codes exist
                 error("code", _("Unknown customer code %(code)r.") % {"code": code})
             codes_seen.add(code)
+        elif missing_for_new:
+            error(
+                "code",
+                _("Without a code this row would create a customer, which needs the column(s) %(columns)s.")
+                % {"columns": ", ".join(missing_for_new)},
+            )
         industry_code = str(values.pop("industry", "")).upper()
         industry = industries.get(industry_code)
         if "industry" in columns and industry is None:
@@ -366,7 +379,8 @@ def customers_import(
                 customer.account_manager = manager
         try:
             # The same field validators the service runs; a new customer's code is generated below.
-            customer.full_clean(exclude=["code", "industry", "account_manager"], validate_constraints=False)
+            if code or not missing_for_new:  # else the file lacks the columns and the row is refused above
+                customer.full_clean(exclude=["code", "industry", "account_manager"], validate_constraints=False)
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
                 for message in messages:

@@ -165,6 +165,22 @@ def test_an_updated_tax_id_is_stored_encrypted(customer):
         assert "91330000MA2B000001" not in cursor.fetchone()[0]
 
 
+def test_a_file_with_codes_may_carry_only_the_columns_to_update(customer):
+    name, industry = customer.name, customer.industry
+    report = customers_import(data=f"客户编号,地区\n{customer.code},西北\n".encode(), filename="c.csv")
+
+    assert report.updated == 1
+    customer.refresh_from_db()
+    assert (customer.region, customer.name, customer.industry) == ("西北", name, industry)
+    with translation.override("en"), pytest.raises(DomainError) as caught:
+        customers_import(data=f"code,region\n{customer.code},华东\n,华南\n".encode(), filename="c.csv")
+    [row] = caught.value.fields["rows"]
+    assert (row["line"], row["column"]) == (3, "code")
+    assert "name, industry, customer_type" in row["message"]
+    customer.refresh_from_db()
+    assert customer.region == "西北" and Customer.objects.count() == 1
+
+
 def test_unknown_and_repeated_codes_reject_the_file_and_change_nothing(customer):
     text = (
         "code,name,industry,customer_type\n"
