@@ -2,8 +2,9 @@
 
 PostgreSQL: the chunk's numbers go, column by column, into one temporary table with a single
 binary COPY; the customer rows (first: the UPDATE locks them), then the history rows with their
-snapshot arrays, are written from it by two statements. Anywhere else: executemany. Callers run
-these inside the chunk's transaction; nothing here commits. Measurements: docs/performance.md.
+snapshot arrays, are written from it by two statements; the changes and their notices go straight
+into their tables by COPY. Anywhere else: executemany and bulk_create. Callers run these inside
+the chunk's transaction; nothing here commits. Measurements: docs/performance.md.
 """
 
 from __future__ import annotations
