@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from crm.exceptions import DomainError
 from crm.models import Customer, Industry
@@ -108,7 +109,7 @@ class ImportReport:
             parts.append(_("%(count)d already stored") % {"count": self.duplicates})
         if self.skipped:
             parts.append(_("%(count)d bad row(s) skipped") % {"count": self.skipped})
-        return ", ".join(parts)
+        return pgettext("list separator", ", ").join(parts)
 
 
 @dataclass
