@@ -425,6 +425,23 @@ class ChangeRows:
     def __len__(self) -> int:
         return len(self.customer_ids)
 
+    def rows(self) -> list[tuple]:
+        """One tuple per change, the fields in the order they are declared above."""
+        return list(
+            zip(
+                self.customer_ids,
+                self.from_tier_ids,
+                self.to_tier_ids,
+                self.directions,
+                self.scores_before,
+                self.scores,
+                self.reasons_json,
+                self.recipient_ids,
+                self.payloads_json,
+                strict=True,
+            )
+        )
+
 
 def changes_with_notices_write(
     *, run_id: int, created_at: datetime.datetime, changes: ChangeRows, customers_present: bool = False
@@ -436,20 +453,7 @@ def changes_with_notices_write(
     if _is_postgres():
         _changes_with_notices_postgres(run_id, created_at, changes, customers_present)
         return
-    rows = list(
-        zip(
-            changes.customer_ids,
-            changes.from_tier_ids,
-            changes.to_tier_ids,
-            changes.directions,
-            changes.scores_before,
-            changes.scores,
-            changes.reasons_json,
-            changes.recipient_ids,
-            changes.payloads_json,
-            strict=True,
-        )
-    )
+    rows = changes.rows()
     existing = set(Customer.objects.filter(pk__in=changes.customer_ids).values_list("pk", flat=True))
     rows = [row for row in rows if row[0] in existing]
     change_ids = changes_write(
@@ -495,20 +499,7 @@ def _changes_with_notices_postgres(
     def key(value) -> str:
         return _NULL if value is None else str(value)
 
-    rows = list(
-        zip(
-            changes.customer_ids,
-            changes.from_tier_ids,
-            changes.to_tier_ids,
-            changes.directions,
-            changes.scores_before,
-            changes.scores,
-            changes.reasons_json,
-            changes.recipient_ids,
-            changes.payloads_json,
-            strict=True,
-        )
-    )
+    rows = changes.rows()
     with connection.cursor() as cursor:
         if not customers_present:  # written only for customers not deleted meanwhile
             cursor.execute("SELECT id FROM crm_customer WHERE id = ANY(%s::bigint[])", [changes.customer_ids])
