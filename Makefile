@@ -23,7 +23,7 @@ test:
 
 lint: venv
 	.venv/bin/ruff check .
-	DJANGO_SETTINGS_MODULE=crm.settings_test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) manage.py makemigrations --check --dry-run
 
 format: venv
 	.venv/bin/ruff check --select I --fix .

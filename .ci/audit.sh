@@ -10,7 +10,7 @@ echo "audit: ruff, including its bandit rules (S); every suppression carries its
 .venv/bin/ruff check --quiet . || status=1
 
 echo "audit: bandit (medium and high severity; reviewed findings in .ci/bandit-baseline.json)"
-.venv/bin/bandit -q -r crm scoring tiering -x "*/tests/*,*/migrations/*" --severity-level medium \
+.venv/bin/bandit -q -r config core crm scoring tiering web -x "*/tests/*,*/migrations/*" --severity-level medium \
     --baseline .ci/bandit-baseline.json -f custom --msg-template "{relpath}:{line} {test_id} {severity} {msg}" \
     || status=1
 

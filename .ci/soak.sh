@@ -28,7 +28,7 @@ export SOAK_RUN_ID="soak$(date +%s)"
 mkdir -p "$SOAK_OUT"
 
 # Production settings with throw-away secrets; no TLS on loopback.
-export DEBUG=0 DJANGO_SETTINGS_MODULE=crm.settings LOG_LEVEL=WARNING
+export DEBUG=0 DJANGO_SETTINGS_MODULE=config.settings LOG_LEVEL=WARNING
 export SECRET_KEY="soak-$(head -c 48 /dev/urandom | base64 | tr -d '/+=')"
 export FIELD_ENCRYPTION_KEYS="$(head -c 32 /dev/urandom | base64 | tr '/+' '_-')"
 export ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
@@ -48,9 +48,9 @@ export SOAK_CUSTOMER_CODES="$($PY manage.py shell --no-imports -c 'from crm.mode
 
 PORT="$(_free_port 18600)"
 echo "==> celery worker and gunicorn ($SOAK_WORKERS workers) on 127.0.0.1:$PORT"
-.venv/bin/celery -A crm worker -l warning -c 2 --without-gossip --without-mingle >"$SOAK_OUT/worker.log" 2>&1 &
+.venv/bin/celery -A config worker -l warning -c 2 --without-gossip --without-mingle >"$SOAK_OUT/worker.log" 2>&1 &
 SOAK_PIDS+=($!)
-.venv/bin/gunicorn crm.wsgi:application -b "127.0.0.1:$PORT" -w "$SOAK_WORKERS" --threads 2 \
+.venv/bin/gunicorn config.wsgi:application -b "127.0.0.1:$PORT" -w "$SOAK_WORKERS" --threads 2 \
     --access-logfile /dev/null --error-logfile "$SOAK_OUT/gunicorn.log" &
 SOAK_PIDS+=($!)
 for _ in $(seq 100); do

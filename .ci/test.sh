@@ -11,7 +11,7 @@ trap services_stop EXIT
 trap 'exit 130' INT TERM
 services_start
 
-export DJANGO_SETTINGS_MODULE=crm.settings_test
+export DJANGO_SETTINGS_MODULE=config.settings_test
 PYTEST_ARGS=(--timeout="${TEST_TIMEOUT:-900}")
 failed=()
 

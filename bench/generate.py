@@ -40,7 +40,7 @@ class Counts:
 
 
 def _django_setup() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "1")
     import django
 
@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.customers <= 0:
         parser.error("--customers must be a positive number")
     _django_setup()
-    from crm.services import local_today
+    from core.clock import local_today
 
     started = time.perf_counter()
     counts = generate(customers=args.customers, as_of=args.as_of or local_today(), seed=args.seed)

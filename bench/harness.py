@@ -52,7 +52,7 @@ class Results:
 
 
 def _django_setup() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()
@@ -106,7 +106,7 @@ def measure_floor(results: Results, *, as_of: datetime.date, repetitions: int) -
 
 RETIER_CHILD = r"""
 import json, os, resource, sys, time
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 import django
 django.setup()
 from django.core.management import call_command
@@ -347,7 +347,7 @@ def measure_orm_reference(
     from crm.models import Customer
     from scoring import engine
     from scoring.metrics import window_start
-    from scoring.services import profiles_load, tiers_load
+    from scoring.selectors import profiles_load, tiers_load
     from tiering.models import TierAssignment, TierRun
 
     profiles = profiles_load()
@@ -549,7 +549,7 @@ def ingest_timings(*, as_of: datetime.date, batches: int, batch_size: int = 1000
 
 INGEST_CHILD = r"""
 import json, os, sys
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 import django
 django.setup()
 import datetime
@@ -608,7 +608,7 @@ def measure_simulation(results: Results, *, as_of: datetime.date, repetitions: i
         )
         return
     from scoring import engine
-    from scoring.services import tiers_load
+    from scoring.selectors import tiers_load
 
     # A realistic draft: every threshold but the lowest raised by 2 points.
     specs = [
@@ -707,8 +707,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-report", action="store_true", help="print only; leave docs/performance.md alone")
     args, _unknown = parser.parse_known_args(argv)
     _django_setup()
+    from core.clock import local_today
     from crm.models import Customer
-    from crm.services import local_today
 
     as_of = args.as_of or local_today()
     only = set(filter(None, args.only.split(",")))

@@ -7,11 +7,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from crm import crypto
+from core import crypto
+from core.access import user_sees_all_customers, user_sees_sensitive_fields
 from crm.admin_imports import ImportAdminMixin
 from crm.imports import customers_import, orders_import
 from crm.models import Customer, Industry, Interaction, Order, SatisfactionSurvey
-from crm.selectors import customers_visible_to, user_sees_all_customers, user_sees_sensitive_fields
+from crm.selectors import customers_visible_to
 from crm.services import (
     CUSTOMER_EDITABLE_FIELDS,
     customer_create,

@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.exceptions import DomainError
+from core.exceptions import DomainError
 from crm.imports import RowError
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024

@@ -1,36 +1,24 @@
 """The customer filters, shared by the /customers/ page and GET /api/v1/customers/.
 
 One definition so a link from the UI and an API query with the same parameters list the same
-customers. Visibility (whose customers) is applied before filtering, by crm.selectors.
+customers. Visibility (whose customers) is applied before filtering, by crm.selectors (rule in core.access).
 """
 
 import django_filters
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_filters.fields import IsoDateTimeField
 
+from core.filters import BoundedIsoDateTimeFilter
 from crm.models import Customer, Industry
-from scoring.models import Tier
-
-
-class BoundedIsoDateTimeField(IsoDateTimeField):
-    """ISO 8601 timestamps between 1900 and 2100: far years overflow once converted to UTC."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        if value is not None and not (1900 <= value.year <= 2100):
-            raise ValidationError(_("Must be between 1900 and 2100."), code="out_of_range")
-        return value
-
-
-class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
-    field_class = BoundedIsoDateTimeField
 
 
 class CustomerFilter(django_filters.FilterSet):
     tier = django_filters.ModelChoiceFilter(
-        queryset=Tier.objects.all(), to_field_name="code", label=_("tier"), help_text=_("Tier code, e.g. vip.")
+        # The tiers, reached through the customer's own key: they belong to a higher app.
+        queryset=Customer.tier.field.related_model.objects.all(),
+        to_field_name="code",
+        label=_("tier"),
+        help_text=_("Tier code, e.g. vip."),
     )
     industry = django_filters.ModelChoiceFilter(
         queryset=Industry.objects.all(), to_field_name="code", label=_("industry"), help_text=_("Industry code.")

@@ -26,10 +26,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from crm.exceptions import DomainError
+from core.access import user_sees_all_customers
+from core.clock import local_today
+from core.exceptions import DomainError
 from crm.models import Customer, Industry
-from crm.selectors import customers_visible_to, user_sees_all_customers
-from crm.services import CUSTOMER_EDITABLE_FIELDS, customer_codes_reserve, local_today, orders_ingest
+from crm.selectors import customers_visible_to
+from crm.services import CUSTOMER_EDITABLE_FIELDS, customer_codes_reserve, orders_ingest
 
 logger = logging.getLogger(__name__)
 

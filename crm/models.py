@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from crm.fields import EncryptedTextField
+from core.fields import EncryptedTextField
 
 industry_code_validator = RegexValidator(
     r"^[A-Z]{2,4}$", _("Industry code must be 2 to 4 upper-case letters, e.g. EDU or NEV.")

@@ -1,27 +1,32 @@
-"""Who may see which customer. Every list, detail, export and API endpoint starts from here."""
+"""Reads of customer records. Every list, detail, export and API endpoint starts from
+`customers_visible_to`, whose rule lives in core.access."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
+from core import access
 from crm.models import Customer
 
-
-def user_sees_all_customers(user) -> bool:
-    return bool(user and user.is_authenticated and (user.is_superuser or user.has_perm("crm.view_all_customers")))
+CODES_PER_QUERY = 5000  # below every database's limit on query parameters
 
 
 def customers_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
-    """Admins and users with `crm.view_all_customers` see everyone; account managers see their own."""
-    qs = Customer.objects.all() if queryset is None else queryset
-    if not (user and user.is_authenticated):
-        return qs.none()
-    if user_sees_all_customers(user):
-        return qs
-    return qs.filter(account_manager=user)
+    """The customers `user` may see, of `queryset` (default: all customers)."""
+    return access.customers_visible_to(user, Customer.objects.all() if queryset is None else queryset)
 
 
-def user_sees_sensitive_fields(user) -> bool:
-    return bool(user and user.is_authenticated and user.has_perm("crm.view_sensitive_fields"))
+def customers_by_code(codes, *, user=None, only: tuple[str, ...] = ()) -> dict[str, Customer]:
+    """{code: customer} for the codes that name a customer `user` may see (any customer without
+    a user), in a few queries whatever the number of codes. A code missing from the result is
+    unknown to this caller: callers report it as unknown, so nobody learns which codes exist."""
+    wanted = sorted({str(code).strip() for code in codes if isinstance(code, str) and code.strip()})
+    customers = customers_visible_to(user) if user is not None else Customer.objects.all()
+    if only:
+        customers = customers.only(*only)
+    found: dict[str, Customer] = {}
+    for start in range(0, len(wanted), CODES_PER_QUERY):
+        found.update((c.code, c) for c in customers.filter(code__in=wanted[start : start + CODES_PER_QUERY]))
+    return found
 
 
 # --- reads for the account managers' web pages ---------------------------------------------------
@@ -48,26 +53,6 @@ def customer_list(customers: QuerySet, *, sort: str = CUSTOMER_DEFAULT_SORT) -> 
     top-N over the customer table alone instead of a sort of every joined row."""
     ordering = CUSTOMER_SORTS.get(sort, CUSTOMER_SORTS[CUSTOMER_DEFAULT_SORT])
     return customers.prefetch_related("tier", "industry", "account_manager").order_by(*ordering)
-
-
-def customer_tier_distribution(customers: QuerySet) -> tuple[list[dict], int, int]:
-    """Per tier (highest first): customers, share and target share; also the untiered count and the total."""
-    from scoring.models import Tier
-
-    counts = dict(customers.order_by().values_list("tier_id").annotate(total=Count("id")))
-    total = sum(counts.values())
-    rows = []
-    for tier in Tier.objects.order_by("rank"):
-        count = counts.get(tier.pk, 0)
-        rows.append(
-            {
-                "tier": tier,
-                "count": count,
-                "share": round(count * 100 / total, 1) if total else 0.0,
-                "target_share": float(tier.target_share),
-            }
-        )
-    return rows, counts.get(None, 0), total
 
 
 def customers_flagged(customers: QuerySet, *, limit: int = 8) -> QuerySet:
@@ -101,17 +86,3 @@ def customer_activity(customer: Customer, *, limit: int = 10) -> dict[str, list]
 
 def customers_flagged_count(customers: QuerySet) -> int:
     return customers.exclude(flags=[]).count()
-
-
-def tier_changes_by_direction(customers: QuerySet, run) -> dict[str, int]:
-    """Upgrades and downgrades a tier run made among these customers: {"upgrade": n, "downgrade": m}."""
-    from tiering.models import TierChange
-
-    if run is None:
-        return {}
-    return dict(
-        TierChange.objects.filter(run=run, customer__in=customers.values("pk"))
-        .order_by()
-        .values_list("direction")
-        .annotate(total=Count("id"))
-    )

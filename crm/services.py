@@ -6,17 +6,16 @@ caller either gets the whole batch stored or a DomainError that lists every bad 
 
 import datetime
 import logging
-import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.exceptions import DomainError
+from core.clock import local_today
+from core.exceptions import DomainError
 from crm.models import Customer, CustomerCodeSequence, Industry, Interaction, Order, SatisfactionSurvey
 
 logger = logging.getLogger(__name__)
@@ -59,11 +58,6 @@ def customer_codes_reserve(*, industry: Industry, year: int, count: int) -> list
     """A block of codes for bulk creation (imports, demo data) in one locked update."""
     first = _sequence_reserve(industry=industry, year=year, count=count)
     return [customer_code_format(industry_code=industry.code, year=year, number=n) for n in range(first, first + count)]
-
-
-def local_today() -> datetime.date:
-    """Today in the business time zone (TIME_ZONE), whatever zone is active for the request."""
-    return timezone.localdate(timezone=zoneinfo.ZoneInfo(settings.TIME_ZONE))
 
 
 # --- customers --------------------------------------------------------------------------------

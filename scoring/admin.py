@@ -18,9 +18,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from crm.exceptions import DomainError
-from crm.services import local_today
-from scoring import services, simulation
+from core.clock import local_today
+from core.exceptions import DomainError
+from scoring import selectors, services, simulation
 from scoring.calibration import calibration_suggest
 from scoring.forms import ScoreRuleForm, ScoreRuleInlineFormSet, ThresholdsForm, TierForm, rule_dicts_from_formset
 from scoring.metrics import metric_label
@@ -319,7 +319,7 @@ class TierAdmin(SimpleHistoryAdmin):
                     messages.success(request, gettext("Thresholds saved."))
                     return HttpResponseRedirect(reverse("admin:scoring_tier_changelist"))
             else:
-                specs = simulation.tier_specs_with(services.tiers_load(), min_scores)
+                specs = simulation.tier_specs_with(selectors.tiers_load(), min_scores)
                 result = simulation.simulate(as_of=local_today(), tier_specs=specs)
         return TemplateResponse(
             request,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scoring import engine
-from scoring.services import DEFAULT_CHUNK_SIZE, profiles_load, tiers_load
+from scoring.selectors import DEFAULT_CHUNK_SIZE, profiles_load, tiers_load
 from scoring.simulation import (
     SimulationResult,
     active_customers_table,

@@ -19,7 +19,7 @@ from django.db import connections, transaction
 from django.db.models import Avg, Count, Max, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from crm import pgcopy
+from core import pgcopy
 from crm.models import Interaction, Order, SatisfactionSurvey
 
 WINDOW_DAYS = 365

@@ -15,21 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 from django.utils.translation import gettext as _
 
-from crm.exceptions import DomainError
+from core.exceptions import DomainError
 from crm.models import Customer
 from scoring import engine
 from scoring.metrics import MetricTable
 from scoring.models import Tier
-from scoring.services import (
-    DEFAULT_CHUNK_SIZE,
-    TierSet,
-    metric_tables_concat,
-    metric_tables_stream,
-    populations_from,
-    profiles_load,
-    score_table,
-    tiers_load,
-)
+from scoring.selectors import DEFAULT_CHUNK_SIZE, metric_tables_concat, metric_tables_stream, profiles_load, tiers_load
+from scoring.tables import TierSet, populations_from, score_table
 from scoring.validation import rules_clean
 
 

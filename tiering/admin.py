@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from crm.exceptions import DomainError
-from crm.selectors import user_sees_all_customers
+from core.access import user_sees_all_customers
+from core.exceptions import DomainError
 from scoring.metrics import metric_label
 from tiering import selectors, services
 from tiering.models import Notice, TierAssignment, TierChange, TieringSettings, TierOverride, TierRun, TierRunChunk

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from crm.exceptions import DomainError
+from core.exceptions import DomainError
 from crm.models import Customer
 from scoring.metrics import metric_label
 from scoring.models import ScoreRule, Tier

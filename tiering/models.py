@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from crm.fields import FloatArrayField
+from core.fields import FloatArrayField
 
 
 def metric_keys_default() -> list[str]:

@@ -20,7 +20,7 @@ import numpy as np
 from django.db import connection
 from django.db.models import Max
 
-from crm import pgcopy
+from core import pgcopy
 from crm.models import Customer
 from tiering.models import Notice, TierAssignment, TierChange, TierRun
 

@@ -7,8 +7,8 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
+from core.access import user_sees_all_customers
 from crm.models import Customer
-from crm.selectors import user_sees_all_customers
 from tiering.models import Notice, TierAssignment, TierChange, TierOverride, TierRun
 
 
@@ -92,4 +92,16 @@ def override_for(customer: Customer, *, as_of: datetime.date) -> TierOverride | 
         .filter(Q(expires_on__isnull=True) | Q(expires_on__gt=as_of))
         .select_related("tier", "created_by")
         .first()
+    )
+
+
+def tier_changes_by_direction(customers: QuerySet, run) -> dict[str, int]:
+    """Upgrades and downgrades a tier run made among these customers: {"upgrade": n, "downgrade": m}."""
+    if run is None:
+        return {}
+    return dict(
+        TierChange.objects.filter(run=run, customer__in=customers.values("pk"))
+        .order_by()
+        .values_list("direction")
+        .annotate(total=Count("id"))
     )

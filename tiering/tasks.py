@@ -8,8 +8,8 @@ import logging
 from celery import chord, shared_task
 from django.db import InterfaceError, OperationalError
 
-from crm.exceptions import ConflictError
-from crm.services import local_today
+from core.clock import local_today
+from core.exceptions import ConflictError
 from tiering import services
 from tiering.models import TierRun
 

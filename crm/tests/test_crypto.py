@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
 
-from crm import crypto
+from core import crypto
 from crm.models import Customer
 
 TAX_ID = "91310000MA1FL1234X"

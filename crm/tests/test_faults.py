@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from knox.models import AuthToken
 
-from crm.celery import app as celery_app
+from config.celery import app as celery_app
 from crm.models import Order
 from crm.tests.factories import UserFactory
 from tiering.models import TieringSettings

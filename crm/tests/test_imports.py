@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import translation
 from openpyxl import Workbook
 
-from crm.exceptions import DomainError
+from core.exceptions import DomainError
 from crm.imports import customers_import, orders_import
 from crm.models import Customer, Order
 from crm.tests.factories import CustomerFactory, OrderFactory, UserFactory

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from crm.exceptions import DomainError
+from core.exceptions import DomainError
 from crm.imports import orders_import
 from crm.models import Customer, Order
 from crm.tests.factories import CustomerFactory

@@ -32,7 +32,7 @@ def _production_env(**extra) -> dict:
         SECRET_KEY=Fernet.generate_key().decode() * 2,  # 88 random characters, as check --deploy wants
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         ALLOWED_HOSTS="crm.example.com",
-        DJANGO_SETTINGS_MODULE="crm.settings",
+        DJANGO_SETTINGS_MODULE="config.settings",
         DATABASE_URL="sqlite:////tmp/crm-check-deploy.sqlite3",
         **extra,
     )

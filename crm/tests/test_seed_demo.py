@@ -96,9 +96,9 @@ def test_orders_are_valid_for_the_ingest_rules():
 
 
 def test_demo_scores_consumers_with_their_own_profile_so_they_are_not_all_dormant(db):
-    from crm.services import local_today
+    from core.clock import local_today
     from scoring.models import ScoringProfile
-    from scoring.services import customers_score
+    from scoring.selectors import customers_score
 
     call_command("seed_demo", customers=300, seed=7, stdout=io.StringIO())
     profile = ScoringProfile.objects.get(customer_type="b2c")

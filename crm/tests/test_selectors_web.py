@@ -1,4 +1,4 @@
-"""The reads behind the account managers' pages (crm.selectors, web section)."""
+"""The reads of customer records behind the account managers' pages (crm.selectors)."""
 
 import datetime
 from decimal import Decimal
@@ -10,9 +10,7 @@ from crm.selectors import (
     account_managers_with_customers,
     customer_activity,
     customer_list,
-    customer_tier_distribution,
     customers_flagged,
-    customers_visible_to,
 )
 from crm.tests.factories import CustomerFactory, InteractionFactory, OrderFactory, UserFactory
 from scoring.models import Tier
@@ -23,24 +21,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def tiers():
     return {tier.code: tier for tier in Tier.objects.order_by("rank")}
-
-
-def test_distribution_counts_shares_and_targets_per_tier(manager, tiers):
-    for code, count in (("vip", 1), ("core", 3)):
-        for _n in range(count):
-            CustomerFactory(account_manager=manager, tier=tiers[code], score=Decimal("80"))
-    CustomerFactory(account_manager=manager)
-    rows, untiered, total = customer_tier_distribution(customers_visible_to(manager))
-    assert [row["tier"].code for row in rows] == ["vip", "core", "potential", "ordinary", "dormant"]
-    assert [row["count"] for row in rows] == [1, 3, 0, 0, 0]
-    assert rows[1]["share"] == 60.0
-    assert rows[0]["target_share"] == float(tiers["vip"].target_share)
-    assert (untiered, total) == (1, 5)
-
-
-def test_distribution_of_nobody_is_zero_not_a_division_error(outsider):
-    rows, untiered, total = customer_tier_distribution(customers_visible_to(outsider))
-    assert total == 0 and all(row["share"] == 0.0 for row in rows)
 
 
 def test_list_sorts_put_customers_without_a_score_last(manager, tiers):
@@ -74,23 +54,3 @@ def test_activity_is_newest_first_and_limited(customer):
     assert len(activity["orders"]) == 10
     assert activity["orders"][0].ordered_at == datetime.date(2026, 1, 12)
     assert len(activity["interactions"]) == 1 and activity["surveys"] == []
-
-
-def test_changes_by_direction_count_only_the_given_customers(manager, outsider, tiers):
-    from crm.selectors import tier_changes_by_direction
-    from tiering.models import TierChange, TierRun
-
-    run = TierRun.objects.create(period="2026-Q3", as_of=datetime.date(2026, 9, 30), status="succeeded")
-    mine = CustomerFactory(account_manager=manager)
-    theirs = CustomerFactory(account_manager=outsider)
-    for customer, direction in ((mine, "upgrade"), (theirs, "upgrade"), (theirs, "downgrade")):
-        TierChange.objects.create(
-            run=run if customer is mine or direction == "upgrade" else None,
-            customer=customer,
-            from_tier=tiers["core"],
-            to_tier=tiers["vip"],
-            direction=direction,
-            score=Decimal("91"),
-        )
-    assert tier_changes_by_direction(customers_visible_to(manager), run) == {"upgrade": 1}
-    assert tier_changes_by_direction(customers_visible_to(manager), None) == {}

@@ -7,7 +7,7 @@ import time_machine
 from django.db import close_old_connections, connection
 from django.utils import translation
 
-from crm.exceptions import DomainError
+from core.exceptions import DomainError
 from crm.models import Customer, CustomerCodeSequence, Interaction, Order, SatisfactionSurvey
 from crm.services import (
     customer_code_next,

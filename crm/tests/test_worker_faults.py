@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import Count
 from django.urls import reverse
 
-from crm.exceptions import ConflictError
+from core.exceptions import ConflictError
 from crm.models import Customer, Industry, Order
 from crm.tests.factories import CustomerFactory
 from crm.tests.test_faults import celery_broker
@@ -66,7 +66,7 @@ class Worker:
     def __init__(self, name: str, broker: str, backend: str, log: Path):
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "crm.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "DEBUG": "1",
             "DATABASE_URL": _database_url(),
             "CELERY_BROKER_URL": broker,

@@ -5,10 +5,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from crm.exceptions import DomainError
+from core.exceptions import DomainError
 from crm.models import Customer
 from crm.tests.factories import CustomerFactory, OrderFactory, SurveyFactory, industry
-from scoring import services
+from scoring import selectors, services
 from scoring.models import ScoreRule, ScoringProfile, Tier
 
 # --- profile_rules_update ----------------------------------------------------------------------
@@ -136,7 +136,7 @@ def method_example(**fields):
 
 def test_method_example_scores_about_68_and_is_potential(db):
     customer = method_example()
-    score = services.customer_score(customer, AS_OF)
+    score = selectors.customer_score(customer, AS_OF)
 
     assert score.result.total == pytest.approx(68.13, abs=0.01)
     assert score.tier.code == "potential"
@@ -150,7 +150,7 @@ def test_method_example_scores_about_68_and_is_potential(db):
 def test_customer_score_writes_nothing(db, django_assert_max_num_queries):
     customer = method_example()
     with django_assert_max_num_queries(14):
-        services.customer_score(customer, AS_OF)
+        selectors.customer_score(customer, AS_OF)
     customer.refresh_from_db()
     assert customer.score is None and customer.tier_id is None
 
@@ -172,7 +172,7 @@ def test_a_b2c_profile_scores_b2c_customers_only(db):
     for customer in (shopper, company):
         OrderFactory(customer=customer, ordered_at=AS_OF)
 
-    scored = services.customers_score(Customer.objects.filter(pk__in=[shopper.pk, company.pk]), AS_OF)
+    scored = selectors.customers_score(Customer.objects.filter(pk__in=[shopper.pk, company.pk]), AS_OF)
 
     by_id = dict(zip(scored.table.customer_ids.tolist(), scored.totals.tolist(), strict=True))
     assert by_id[shopper.pk] == 50.0
@@ -196,7 +196,7 @@ def test_the_most_specific_profile_wins_for_industry_and_type(db):
         "other_b2c": CustomerFactory(customer_type="b2c"),
         "other_b2b": CustomerFactory(customer_type="b2b"),
     }
-    scored = services.customers_score(Customer.objects.all(), AS_OF)
+    scored = selectors.customers_score(Customer.objects.all(), AS_OF)
     names = {
         int(cid): scored.profiles[int(pid)].name
         for cid, pid in zip(scored.table.customer_ids, scored.profile_ids, strict=True)
@@ -218,7 +218,7 @@ def test_percentile_rules_rank_among_active_customers(db):
         OrderFactory(customer=customer, amount=Decimal(1000 * rank), ordered_at=AS_OF)
     CustomerFactory(status=Customer.Status.TERMINATED)
 
-    score = services.customer_score(customers[1], AS_OF)
+    score = selectors.customer_score(customers[1], AS_OF)
     assert score.result.total == 50.0
 
 
@@ -233,7 +233,7 @@ def test_scoring_everyone_takes_the_same_number_of_queries(db, django_assert_max
             SurveyFactory(customer=customer, surveyed_at=AS_OF)
         # tiers, profiles + rules + industries, then one query per metric family (+ fixed statements)
         with CaptureQueriesContext(connection) as queries, django_assert_max_num_queries(14):
-            scored = services.customers_score(Customer.objects.all(), AS_OF)
+            scored = selectors.customers_score(Customer.objects.all(), AS_OF)
         assert len(scored) == size
         counts.append(len(queries))
     assert counts[0] == counts[1]
@@ -243,8 +243,8 @@ def test_metric_tables_stream_in_chunks_and_concatenate(db):
     customers = [CustomerFactory() for _ in range(5)]
     for customer in customers:
         OrderFactory(customer=customer, ordered_at=AS_OF)
-    tables = list(services.metric_tables_stream(Customer.objects.all(), AS_OF, chunk_size=2))
+    tables = list(selectors.metric_tables_stream(Customer.objects.all(), AS_OF, chunk_size=2))
     assert [len(t) for t in tables] == [2, 2, 1]
-    whole = services.metric_tables_concat(tables, AS_OF)
+    whole = selectors.metric_tables_concat(tables, AS_OF)
     assert whole.customer_ids.tolist() == sorted(c.pk for c in customers)
     assert whole.metrics["orders_12m"].tolist() == [1] * 5

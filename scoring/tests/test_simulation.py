@@ -4,12 +4,12 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from crm.exceptions import DomainError
+from core.exceptions import DomainError
 from crm.models import Customer
 from crm.tests.factories import CustomerFactory, OrderFactory, industry
 from scoring import simulation
 from scoring.models import ScoringProfile, Tier
-from scoring.services import tiers_load
+from scoring.selectors import tiers_load
 from scoring.tests.conftest import rules_as_dicts
 
 AS_OF = datetime.date(2026, 9, 30)

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-import crm.fields
+import core.fields
 import tiering.models
 
 # The registered metrics when this migration was written: the order existing snapshots take.
@@ -66,12 +66,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="tierassignment",
             name="metric_values",
-            field=crm.fields.FloatArrayField(default=list),
+            field=core.fields.FloatArrayField(default=list),
         ),
         migrations.AddField(
             model_name="tierassignment",
             name="point_values",
-            field=crm.fields.FloatArrayField(default=list),
+            field=core.fields.FloatArrayField(default=list),
         ),
         migrations.RunPython(snapshots_to_arrays, snapshots_to_json),
         migrations.RemoveField(model_name="tierassignment", name="metrics"),

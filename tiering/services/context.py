@@ -10,7 +10,8 @@ from django.db.models import Q
 
 from crm.models import Customer
 from scoring import engine
-from scoring.services import TierSet, percentile_populations, profiles_load, tiers_load
+from scoring.selectors import percentile_populations, profiles_load, tiers_load
+from scoring.tables import TierSet
 from tiering import decide
 from tiering.models import TieringSettings, TierOverride, TierRun
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from crm.models import Customer
 from scoring.metrics import metric_table
-from scoring.services import ScoredTable, score_table
+from scoring.tables import ScoredTable, score_table
 from tiering import decide
 from tiering.services.context import EvaluationContext, override_tier_ids
 

@@ -13,8 +13,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from crm.exceptions import DomainError
-from crm.selectors import user_sees_all_customers
+from core.access import user_sees_all_customers
+from core.exceptions import DomainError
 from tiering.models import Notice
 
 notice_logger = logging.getLogger("tiering.notices")

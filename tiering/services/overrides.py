@@ -9,9 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.exceptions import DomainError
+from core.clock import local_today
+from core.exceptions import DomainError
 from crm.models import Customer
-from crm.services import local_today
 from scoring.models import Tier
 from tiering.models import Notice, TierChange, TierOverride
 from tiering.services.notices import notices_deliver_on_commit

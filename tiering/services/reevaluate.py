@@ -12,8 +12,8 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from core.clock import local_today
 from crm.models import Customer, Interaction, Order, SatisfactionSurvey
-from crm.services import local_today
 from tiering import persist
 from tiering.models import Notice, TieringSettings
 from tiering.services.context import EvaluationContext

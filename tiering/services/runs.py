@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.exceptions import ConflictError, DomainError
+from core.exceptions import ConflictError, DomainError
 from tiering import persist
 from tiering.models import TieringSettings, TierRun, TierRunChunk
 from tiering.services.changes import run_changes_write

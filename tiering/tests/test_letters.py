@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from crm.exceptions import DomainError
+from core.exceptions import DomainError
 from tiering import letters
 from tiering.tests.conftest import AS_OF, run_now
 

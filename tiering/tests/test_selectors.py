@@ -1,7 +1,13 @@
 import datetime
+from decimal import Decimal
 
+import pytest
+
+from crm.selectors import customers_visible_to
+from crm.tests.factories import CustomerFactory
+from scoring.models import Tier
 from tiering import selectors, services
-from tiering.models import TierChange
+from tiering.models import TierChange, TierRun
 from tiering.tests.conftest import AS_OF, run_now, strong_customer
 
 LATER = datetime.date(2027, 7, 1)
@@ -36,7 +42,7 @@ def test_acknowledging_counts_only_own_notices(manager, outsider, admin_user):
 def test_acknowledging_rejects_bad_ids(manager):
     import pytest
 
-    from crm.exceptions import DomainError
+    from core.exceptions import DomainError
 
     with pytest.raises(DomainError) as error:
         services.notices_acknowledge(user=manager, notice_ids=["x"])
@@ -61,3 +67,22 @@ def test_history_and_latest_run(manager, outsider):
     assert len(history) == 2 and history[0].run == run
     assert selectors.latest_run() == run
     assert list(selectors.runs_list())[0] == run
+
+
+@pytest.mark.django_db
+def test_changes_by_direction_count_only_the_given_customers(manager, outsider):
+    tiers = {tier.code: tier for tier in Tier.objects.all()}
+    run = TierRun.objects.create(period="2026-Q3", as_of=datetime.date(2026, 9, 30), status="succeeded")
+    mine = CustomerFactory(account_manager=manager)
+    theirs = CustomerFactory(account_manager=outsider)
+    for customer, direction in ((mine, "upgrade"), (theirs, "upgrade"), (theirs, "downgrade")):
+        TierChange.objects.create(
+            run=run if customer is mine or direction == "upgrade" else None,
+            customer=customer,
+            from_tier=tiers["core"],
+            to_tier=tiers["vip"],
+            direction=direction,
+            score=Decimal("91"),
+        )
+    assert selectors.tier_changes_by_direction(customers_visible_to(manager), run) == {"upgrade": 1}
+    assert selectors.tier_changes_by_direction(customers_visible_to(manager), None) == {}

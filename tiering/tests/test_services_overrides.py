@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 
-from crm.exceptions import DomainError
+from core.exceptions import DomainError
 from tiering import services
 from tiering.models import Notice, TierChange, TierOverride
 from tiering.tests.conftest import AS_OF, run_now

@@ -3,7 +3,7 @@ import logging
 
 import pytest
 
-from crm.exceptions import ConflictError, DomainError
+from core.exceptions import ConflictError, DomainError
 from crm.models import Customer
 from crm.tests.factories import CustomerFactory
 from tiering import services

@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from crm.celery import app
+from config.celery import app
 from crm.models import Customer
 from crm.tests.test_faults import celery_broker
 from tiering import services
@@ -68,7 +68,7 @@ def celery_sender(real_services):
 def _worker(fault: str = "", name: str = "w1") -> subprocess.Popen:
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "crm.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "1",
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": _broker_url(),

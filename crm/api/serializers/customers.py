@@ -5,11 +5,10 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from crm import crypto
-from crm.api.serializers.base import StrictInputSerializer
-from crm.api.serializers.tiering import date_in_range
+from core import crypto
+from core.access import user_sees_sensitive_fields
+from core.api.serializers import StrictInputSerializer, date_in_range
 from crm.models import Customer
-from crm.selectors import user_sees_sensitive_fields
 
 
 class ServiceLevelSerializer(serializers.Serializer):

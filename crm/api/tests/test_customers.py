@@ -73,7 +73,7 @@ def test_sensitive_fields_are_masked_without_permission(manager_api, manager, cu
     customer.save()
     assert manager_api.get(f"{URL}{customer.code}/").json()["tax_id"] == "**********1234"
     manager.user_permissions.add(Permission.objects.get(codename="view_sensitive_fields"))
-    from crm.api.tests.conftest import client_for
+    from crm.tests.api_clients import client_for
 
     assert client_for(manager).get(f"{URL}{customer.code}/").json()["tax_id"] == "91310000MA1234"
 

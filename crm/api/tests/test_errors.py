@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from crm.api.throttling import TokenRateThrottle
+from core.api.throttling import TokenRateThrottle
 
 pytestmark = pytest.mark.django_db
 

@@ -12,17 +12,18 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.access import user_sees_all_customers
+from core.api.permissions import MethodPermissions
+from core.exceptions import DomainError
 from crm import services as crm_services
-from crm.api.permissions import MethodPermissions
 from crm.api.serializers.ingest import (
     IngestResultSerializer,
     InteractionRowSerializer,
     OrderRowSerializer,
     SurveyRowSerializer,
 )
-from crm.exceptions import DomainError
 from crm.models import Customer
-from crm.selectors import customers_visible_to, user_sees_all_customers
+from crm.selectors import customers_visible_to
 from tiering import services as tiering_services
 
 MAX_ROWS = 10_000

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from crm.exceptions import DomainError
+from core.exceptions import DomainError
 from crm.imports import RowError, customers_import
 
 

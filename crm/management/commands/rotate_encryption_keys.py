@@ -7,7 +7,7 @@ run this command, then drop the old keys. Safe to re-run: it only rewrites ciphe
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from crm import crypto
+from core import crypto
 from crm.models import Customer
 
 ENCRYPTED_COLUMNS = ("tax_id", "bank_account")

@@ -19,8 +19,9 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from core.clock import local_today
 from crm.models import Customer, Industry, Interaction, Order, SatisfactionSurvey
-from crm.services import customer_codes_reserve, local_today
+from crm.services import customer_codes_reserve
 from scoring.models import ScoringProfile
 from scoring.services import profile_rules_update
 

@@ -6,8 +6,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from crm.exceptions import DomainError
-from crm.services import local_today
+from core.clock import local_today
+from core.exceptions import DomainError
 from scoring.models import Tier
 from tiering import services
 from tiering.models import TierRun

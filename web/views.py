@@ -1,0 +1,408 @@
+"""Pages for account managers. Thin: scope through the mixin, read through selectors, write through services."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.generic import TemplateView, View
+
+from core.access import user_sees_all_customers, user_sees_sensitive_fields
+from core.clock import local_today
+from core.crypto import mask
+from core.exceptions import DomainError
+from crm.selectors import (
+    CUSTOMER_DEFAULT_SORT,
+    customer_activity,
+    customer_list,
+    customers_flagged,
+    customers_flagged_count,
+)
+from scoring import selectors as scoring_selectors
+from scoring.metrics import metric_label
+from scoring.models import ScoreRule, Tier
+from tiering import letters
+from tiering import selectors as tiering_selectors
+from tiering import services as tiering_services
+from tiering.models import Notice, TierChange, TierRun
+from web import exports
+from web.flags import flag_label
+from web.forms import SORT_CHOICES, CustomerListFilter, NoticeAcknowledgeForm, RunStartForm, SortForm
+from web.mixins import CustomerScopeMixin, WebPageMixin
+
+PAGE_SIZE = 25
+
+
+def grouped(value, places: int = 0, *, trim: bool = False) -> str:
+    """1234567.5 -> '1,234,568': figures read the same in both languages (Django's zh locale groups nothing).
+    `trim` drops the decimals of whole numbers (22.00 -> 22)."""
+    if value is None:
+        return "—"
+    text = f"{float(value):,.{places}f}"
+    return text.rstrip("0").rstrip(".") if trim and places and float(value).is_integer() else text
+
+
+def duration_label(minutes: int) -> str:
+    """15 -> '15 minutes', 120 -> '2 hours', 2880 -> '48 hours'."""
+    if minutes and minutes % 60 == 0:
+        hours = minutes // 60
+        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+
+
+# --- dashboard ------------------------------------------------------------------------------------
+
+
+class DashboardView(CustomerScopeMixin, TemplateView):
+    template_name = "web/dashboard.html"
+    section = "dashboard"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        customers = self.visible_customers()
+        tier_rows, untiered, total = scoring_selectors.customer_tier_distribution(customers)
+        run = tiering_selectors.latest_run()
+        run_changes = tiering_selectors.tier_changes_by_direction(customers, run)
+        context.update(
+            tier_rows=tier_rows,
+            untiered=untiered,
+            customer_total=total,
+            tier_chart={
+                "labels": [row["tier"].name for row in tier_rows],
+                "colours": [row["tier"].colour for row in tier_rows],
+                "actual": [row["share"] for row in tier_rows],
+                "target": [row["target_share"] for row in tier_rows],
+                "actualLabel": _("Actual share (%)"),
+                "targetLabel": _("Target share (%)"),
+            },
+            latest_run=run,
+            run_upgrades=run_changes.get(TierChange.Direction.UPGRADE, 0),
+            run_downgrades=run_changes.get(TierChange.Direction.DOWNGRADE, 0),
+            open_notices=list(self.visible_notices().filter(acknowledged_at__isnull=True)[:6]),
+            flagged=[(c, [flag_label(f) for f in c.flags]) for c in customers_flagged(customers)],
+            flagged_total=customers_flagged_count(customers),
+        )
+        return context
+
+
+# --- customers ------------------------------------------------------------------------------------
+
+
+class CustomerListMixin(CustomerScopeMixin):
+    """The filtered, sorted customer list, shared by the page and its exports so they always agree."""
+
+    def filtered_customers(self):
+        self.filterset = CustomerListFilter(
+            self.request.GET,
+            queryset=self.visible_customers(),
+            show_account_manager=user_sees_all_customers(self.request.user),
+        )
+        self.sort = SortForm(self.request.GET).cleaned_sort()
+        customers = self.filterset.qs if self.filterset.is_valid() else self.visible_customers().none()
+        return customer_list(customers, sort=self.sort)
+
+
+class CustomerListView(CustomerListMixin, TemplateView):
+    template_name = "web/customer_list.html"
+    section = "customers"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        customers = self.filtered_customers()
+        page = Paginator(customers, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        sees_all = user_sees_all_customers(self.request.user)
+        active_filters = [
+            name for name, value in self.filterset.form.data.items() if name in self.filterset.filters and value
+        ]
+        context.update(
+            filter_form=self.filterset.form,
+            filter_errors=self.filterset.errors,
+            page_obj=page,
+            rows=[
+                {
+                    "customer": customer,
+                    "flags": [flag_label(f) for f in customer.flags],
+                    "spend": grouped(customer.spend_12m),
+                }
+                for customer in page.object_list
+            ],
+            sort=self.sort,
+            sort_choices=SORT_CHOICES,
+            sort_columns=_sort_columns(self.sort),
+            default_sort=CUSTOMER_DEFAULT_SORT,
+            has_filters=bool(active_filters),
+            show_account_manager=sees_all,
+        )
+        return context
+
+
+class CustomerExportView(CustomerListMixin, View):
+    """The list as it is filtered on screen, as CSV or XLSX, with the same columns."""
+
+    def get(self, request, fmt: str):
+        customers = self.filtered_customers()
+        if not self.filterset.is_valid():
+            messages.error(
+                request,
+                _("Fix the filters before exporting: %(errors)s") % {"errors": _errors_text(self.filterset.errors)},
+            )
+            return redirect(reverse("web:customer-list") + "?" + request.GET.urlencode())
+        columns = exports.customer_columns(with_account_manager=user_sees_all_customers(request.user))
+        if fmt == "csv":
+            return exports.customers_csv_response(customers, columns)
+        return exports.customers_xlsx_response(customers, columns)
+
+
+def _sort_columns(current: str) -> dict[str, dict]:
+    """Per sortable column: the sort its header link applies next, and its aria-sort state now."""
+    columns = {}
+    for field, first in (
+        ("score", "-score"),
+        ("spend_12m", "-spend_12m"),
+        ("name", "name"),
+        ("last_order_at", "-last_order_at"),
+    ):
+        if current.lstrip("-") == field:
+            state = "descending" if current.startswith("-") else "ascending"
+            following = field if current.startswith("-") else f"-{field}"
+        else:
+            state, following = "none", first
+        columns[field] = {"next": following, "state": state}
+    return columns
+
+
+def _errors_text(errors) -> str:
+    return "; ".join(f"{field}: {' '.join(str(m) for m in field_errors)}" for field, field_errors in errors.items())
+
+
+class CustomerDetailView(CustomerScopeMixin, TemplateView):
+    template_name = "web/customer_detail.html"
+    section = "customers"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        customer = self.get_customer(kwargs["code"])
+        as_of = local_today()
+        try:
+            live = scoring_selectors.customer_score(customer, as_of)
+        except LookupError:
+            live = None  # no scoring profile applies: the page says so instead of failing
+        override = tiering_selectors.override_for(customer, as_of=as_of)
+        assignments = list(tiering_selectors.assignments_for(customer).select_related("tier", "run")[:40])
+        assignments.reverse()  # oldest first for the chart
+        last_change = (
+            customer.tier_changes.select_related("from_tier", "to_tier").order_by("-created_at", "-id").first()
+        )
+        sees_sensitive = user_sees_sensitive_fields(user)
+        context.update(
+            customer=customer,
+            live=live,
+            as_of=as_of,
+            breakdown=_breakdown(live) if live else None,
+            override=override,
+            history=assignments,
+            history_chart={
+                "labels": [a.run.period for a in assignments],
+                "scores": [float(a.score) for a in assignments],
+                "tiers": [a.tier.name for a in assignments],
+                "colours": [a.tier.colour for a in assignments],
+                "scoreLabel": _("Score"),
+                "tierLabel": _("Tier"),
+            },
+            last_change=last_change,
+            show_letter=bool(last_change and last_change.direction == TierChange.Direction.DOWNGRADE),
+            tax_id=customer.tax_id if sees_sensitive else mask(customer.tax_id),
+            bank_account=customer.bank_account if sees_sensitive else mask(customer.bank_account),
+            sensitive_masked=not sees_sensitive,
+            first_response=duration_label(customer.tier.first_response_minutes) if customer.tier else "",
+            flags=[flag_label(f) for f in customer.flags],
+            spend_12m=grouped(customer.spend_12m),
+            **_activity_with_amounts(customer),
+        )
+        return context
+
+
+def _activity_with_amounts(customer) -> dict:
+    activity = customer_activity(customer)
+    activity["orders"] = [(order, grouped(order.amount, 2)) for order in activity["orders"]]
+    return activity
+
+
+def _breakdown(live) -> dict:
+    """Per category (in the profile's order) the rules with points earned and possible, plus chart data."""
+    categories: dict[str, dict] = {}
+    category_labels = dict(ScoreRule.Category.choices)
+    for rule in live.result.rules:
+        group = categories.setdefault(
+            rule.category,
+            {"label": str(category_labels.get(rule.category, rule.category)), "rules": [], "points": 0.0, "max": 0.0},
+        )
+        group["rules"].append(
+            {
+                "label": metric_label(rule.metric),
+                "value": None if rule.value is None else grouped(rule.value, 2, trim=True),
+                "points": rule.points,
+                "max": rule.max_points,
+            }
+        )
+        group["points"] += rule.points
+        group["max"] += rule.max_points
+    rules = [rule for group in categories.values() for rule in group["rules"]]
+    return {
+        "categories": list(categories.values()),
+        "chart": {
+            "labels": [rule["label"] for rule in rules],
+            "earned": [rule["points"] for rule in rules],
+            "possible": [rule["max"] for rule in rules],
+            "earnedLabel": _("Points earned"),
+            "possibleLabel": _("Points possible"),
+        },
+    }
+
+
+class CustomerLetterView(CustomerScopeMixin, View):
+    """The printable downgrade letter, in the customer's language, for their latest downgrade."""
+
+    def get(self, request, code: str):
+        customer = self.get_customer(code)
+        try:
+            return HttpResponse(letters.downgrade_letter_html(customer))
+        except DomainError as error:
+            raise Http404(error.message) from error
+
+
+# --- notices ----------------------------------------------------------------------------------------
+
+
+NOTICE_DIRECTIONS = {"upgrade": Notice.Kind.UPGRADE, "downgrade": Notice.Kind.DOWNGRADE}
+
+
+class NoticeListView(CustomerScopeMixin, TemplateView):
+    template_name = "web/notice_list.html"
+    section = "notices"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        direction = self.request.GET.get("direction", "")
+        state = self.request.GET.get("state", "")
+        notices = self.visible_notices().select_related("customer__tier", "change__from_tier", "change__to_tier")
+        if direction in NOTICE_DIRECTIONS:
+            notices = notices.filter(kind=NOTICE_DIRECTIONS[direction])
+        else:
+            direction = ""
+        if state == "open":
+            notices = notices.filter(acknowledged_at__isnull=True)
+        elif state == "done":
+            notices = notices.filter(acknowledged_at__isnull=False)
+        else:
+            state = ""
+        page = Paginator(notices.order_by("-created_at", "-id"), PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context.update(
+            page_obj=page,
+            direction=direction,
+            state=state,
+            directions=[("", _("All")), ("upgrade", _("Upgrades")), ("downgrade", _("Downgrades"))],
+            states=[("", _("All")), ("open", _("To acknowledge")), ("done", _("Acknowledged"))],
+        )
+        return context
+
+
+class NoticeAcknowledgeView(CustomerScopeMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        notices = self.visible_notices()
+        form = NoticeAcknowledgeForm(request.POST, notices=notices)
+        if form.is_valid():
+            ids = [notice.pk for notice in form.cleaned_data["notice"]]
+            try:
+                count = tiering_services.notices_acknowledge(user=request.user, notice_ids=ids)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(
+                    request,
+                    ngettext("%(count)d notice acknowledged.", "%(count)d notices acknowledged.", count)
+                    % {"count": count},
+                )
+        else:
+            messages.error(request, " ".join(form.errors["notice"]))
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = reverse("web:notice-list")
+        return redirect(target)
+
+
+# --- tier runs --------------------------------------------------------------------------------------
+
+
+def user_may_start_runs(user) -> bool:
+    return user.has_perm("tiering.add_tierrun")
+
+
+class RunListView(WebPageMixin, TemplateView):
+    template_name = "web/run_list.html"
+    section = "runs"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = Paginator(tiering_selectors.runs_list(), PAGE_SIZE).get_page(self.request.GET.get("page"))
+        runs = list(page.object_list)
+        tiers = list(Tier.objects.order_by("rank"))
+        context.update(
+            page_obj=page,
+            tiers=tiers,
+            runs=[(run, [(tier, (run.tier_counts or {}).get(tier.code, 0)) for tier in tiers]) for run in runs],
+            may_start=user_may_start_runs(self.request.user),
+            start_form=kwargs.get("start_form") or RunStartForm(initial={"as_of": local_today()}),
+            active=[run for run in runs if run.status in (TierRun.Status.PENDING, TierRun.Status.RUNNING)],
+        )
+        return context
+
+
+class RunStartView(WebPageMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        if not user_may_start_runs(request.user):
+            raise PermissionDenied
+        form = RunStartForm(request.POST)
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}")
+            return redirect("web:run-list")
+        try:
+            run = tiering_services.tier_run_start(
+                as_of=form.cleaned_data["as_of"],
+                trigger=TierRun.Trigger.MANUAL,
+                started_by=request.user,
+                force=form.cleaned_data["force"],
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Tier run %(period)s has been queued.") % {"period": run.period})
+        return redirect("web:run-list")
+
+
+class RunProgressView(WebPageMixin, View):
+    """Polled by the runs page while a run is going."""
+
+    def get(self, request, pk: int):
+        run = get_object_or_404(TierRun, pk=pk)
+        return JsonResponse(
+            {
+                "id": run.pk,
+                "status": run.status,
+                "statusLabel": str(run.get_status_display()),
+                "done": run.done,
+                "total": run.total,
+                "percent": run.progress_percent,
+                "finished": run.status in (TierRun.Status.SUCCEEDED, TierRun.Status.FAILED),
+            }
+        )
