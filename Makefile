@@ -6,7 +6,7 @@ PY := .venv/bin/python
 help:
 	@echo "make run       start the demo on http://127.0.0.1:8000 (SQLite, eager Celery, demo data)"
 	@echo "make test      lint, migration check, full suite on PostgreSQL + Redis, fast suite on SQLite"
-	@echo "make lint      ruff check and makemigrations --check"
+	@echo "make lint      ruff check, the import layers (lint-imports) and makemigrations --check"
 	@echo "make format    ruff format and import sorting"
 	@echo "make bench     performance benchmarks (bench/run)"
 	@echo "make soak      long-running reliability test (.ci/soak.sh)"
@@ -23,6 +23,7 @@ test:
 
 lint: venv
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports
 	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) manage.py makemigrations --check --dry-run
 
 format: venv

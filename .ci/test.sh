@@ -22,6 +22,7 @@ step() {
 }
 
 step "ruff check" .venv/bin/ruff check .
+step "import layers (lint-imports, .importlinter)" .venv/bin/lint-imports
 step "makemigrations --check" .venv/bin/python manage.py makemigrations --check --dry-run
 step "security audit (ruff S, bandit, pip-audit)" bash .ci/audit.sh
 step "fast suite on SQLite (eager Celery)" \

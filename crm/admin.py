@@ -1,4 +1,5 @@
-"""Admin for customer records. Writes go through crm.services, like the API and imports."""
+"""Admin for customer records. Writes go through crm.services, like the API and imports, so a complaint
+or an order entered here re-evaluates its customer as one pushed through the API does."""
 
 from django import forms
 from django.contrib import admin
@@ -8,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from core import crypto
-from core.access import user_sees_all_customers, user_sees_sensitive_fields
+from core.access import rows_visible_to, user_sees_sensitive_fields
 from crm.admin_imports import ImportAdminMixin
 from crm.imports import customers_import, orders_import
 from crm.models import Customer, Industry, Interaction, Order, SatisfactionSurvey
@@ -17,8 +18,11 @@ from crm.services import (
     CUSTOMER_EDITABLE_FIELDS,
     customer_create,
     customer_update,
+    interaction_update,
     interactions_record,
+    order_update,
     orders_ingest,
+    survey_update,
     surveys_record,
 )
 
@@ -212,8 +216,7 @@ class _CustomerScopedAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        return qs if user_sees_all_customers(request.user) else qs.filter(customer__account_manager=request.user)
+        return rows_visible_to(request.user, super().get_queryset(request))
 
     @admin.display(description=_("customer"), ordering="customer__code")
     def customer_link(self, obj):
@@ -234,7 +237,7 @@ class OrderAdmin(ImportAdminMixin, _CustomerScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
+            order_update(order=obj)
             return
         # New orders take the same path as pushed ones (idempotent on source + external_ref).
         row = {f: getattr(obj, f) for f in ("customer", "amount", "ordered_at", "source", "external_ref")}
@@ -259,7 +262,7 @@ class InteractionAdmin(_CustomerScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
+            interaction_update(interaction=obj)
             return
         row = {"customer": obj.customer, "kind": obj.kind, "occurred_at": obj.occurred_at, "note": obj.note}
         stored = interactions_record(rows=[row], recorded_by=request.user).objects[0]
@@ -281,7 +284,7 @@ class SatisfactionSurveyAdmin(_CustomerScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
+            survey_update(survey=obj)
             return
         row = {"customer": obj.customer, "score": obj.score, "surveyed_at": obj.surveyed_at, "channel": obj.channel}
         stored = surveys_record(rows=[row]).objects[0]

@@ -11,9 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.generic import TemplateView, View
 
-from core.access import user_sees_all_customers, user_sees_sensitive_fields
+from core.access import sensitive_value_for, user_sees_all_customers, user_sees_sensitive_fields
 from core.clock import local_today
-from core.crypto import mask
 from core.exceptions import DomainError
 from crm.selectors import (
     CUSTOMER_DEFAULT_SORT,
@@ -216,8 +215,8 @@ class CustomerDetailView(CustomerScopeMixin, TemplateView):
             },
             last_change=last_change,
             show_letter=bool(last_change and last_change.direction == TierChange.Direction.DOWNGRADE),
-            tax_id=customer.tax_id if sees_sensitive else mask(customer.tax_id),
-            bank_account=customer.bank_account if sees_sensitive else mask(customer.bank_account),
+            tax_id=sensitive_value_for(user, customer.tax_id),
+            bank_account=sensitive_value_for(user, customer.bank_account),
             sensitive_masked=not sees_sensitive,
             first_response=duration_label(customer.tier.first_response_minutes) if customer.tier else "",
             flags=[flag_label(f) for f in customer.flags],

@@ -5,8 +5,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core import crypto
-from core.access import user_sees_sensitive_fields
+from core.access import sensitive_value_for
 from core.api.serializers import StrictInputSerializer, date_in_range
 from crm.models import Customer
 
@@ -106,10 +105,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         }
 
     def _sensitive(self, value: str) -> str:
-        if self.context.get("sees_sensitive") is None:
-            request = self.context.get("request")
-            self.context["sees_sensitive"] = user_sees_sensitive_fields(getattr(request, "user", None))
-        return (value or "") if self.context["sees_sensitive"] else crypto.mask(value)
+        return sensitive_value_for(getattr(self.context.get("request"), "user", None), value)
 
     @extend_schema_field(serializers.CharField(help_text=_("Masked unless the user may see sensitive fields.")))
     def get_tax_id(self, customer):

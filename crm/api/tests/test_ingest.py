@@ -108,7 +108,7 @@ def test_huge_payload_is_413(integration_api, settings):
 
 
 def test_ingest_queues_reevaluation_of_affected_customers(integration_api, customer):
-    with mock.patch("crm.api.views.ingest.tiering_services.customers_reevaluate_enqueue") as enqueue:
+    with mock.patch("tiering.receivers.customers_reevaluate_enqueue") as enqueue:
         integration_api.post("/api/v1/orders/", [order(customer, "SO-1")], format="json")
     enqueue.assert_called_once_with([customer.pk])
 

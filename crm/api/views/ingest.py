@@ -1,20 +1,19 @@
 """Batch endpoints for orders, surveys and interactions: one row or a list, all or nothing.
 
-The view only checks the envelope (a row or a list of at most MAX_ROWS rows, no unknown keys)
-and which customers the caller may write to; crm.services validates every row and stores the
-batch in one transaction, or raises one error listing every bad row.
+The view only checks the envelope (one row or a list of at most MAX_ROWS rows); crm.services
+checks every row (unknown fields, customers the caller may not see read as unknown codes),
+stores the batch in one transaction or raises one error listing every bad row, and announces
+what it stored, which re-evaluates the customers.
 """
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.access import user_sees_all_customers
 from core.api.permissions import MethodPermissions
-from core.exceptions import DomainError
+from core.rows import rows_from_body
 from crm import services as crm_services
 from crm.api.serializers.ingest import (
     IngestResultSerializer,
@@ -22,75 +21,8 @@ from crm.api.serializers.ingest import (
     OrderRowSerializer,
     SurveyRowSerializer,
 )
-from crm.models import Customer
-from crm.selectors import customers_visible_to
-from tiering import services as tiering_services
 
 MAX_ROWS = 10_000
-
-
-def _rows_from(data, allowed_fields: frozenset[str]) -> list[dict]:
-    rows = [data] if isinstance(data, dict) else data
-    if not isinstance(rows, list):
-        raise DomainError(_("Send one object or a list of objects."), code="invalid", fields={"rows": []})
-    if not rows:
-        raise DomainError(_("The list is empty."), code="invalid", fields={"rows": []})
-    if len(rows) > MAX_ROWS:
-        raise DomainError(
-            _("At most %(max)d rows per request; split the batch.") % {"max": MAX_ROWS},
-            code="batch_too_large",
-            fields={"rows": []},
-        )
-    errors = []
-    for index, row in enumerate(rows):
-        if not isinstance(row, dict):
-            errors.append({"index": index, "field": "__all__", "message": _("Expected a JSON object.")})
-            continue
-        for name in sorted(set(row) - allowed_fields):
-            errors.append({"index": index, "field": name, "message": _("Unknown field.")})
-    if errors:
-        raise DomainError(
-            _("%(count)d row(s) are invalid; nothing was stored.") % {"count": len({e["index"] for e in errors})},
-            code="invalid_batch",
-            fields={"rows": errors},
-        )
-    return rows
-
-
-def _restrict_to_visible(rows: list[dict], user) -> tuple[list[dict], set[int]]:
-    """For callers who see only their own customers, hand the service Customer objects for
-    visible codes and an unsaved placeholder for the rest (reported as unknown codes), so an
-    account manager can never write to, or learn about, another manager's customer."""
-    if user_sees_all_customers(user):
-        return rows, set()
-    codes = {row["customer"].strip() for row in rows if isinstance(row.get("customer"), str)}
-    visible = {c.code: c for c in customers_visible_to(user).filter(code__in=codes).only("id", "code")}
-    hidden: set[int] = set()
-    resolved = []
-    for index, row in enumerate(rows):
-        value = row.get("customer")
-        if isinstance(value, str) and value.strip():
-            customer = visible.get(value.strip())
-            if customer is None:
-                hidden.add(index)
-                customer = Customer()
-            row = {**row, "customer": customer}
-        resolved.append(row)
-    return resolved, hidden
-
-
-def _unknown_code_errors(exc: DomainError, rows: list[dict], hidden: set[int]) -> DomainError:
-    if exc.code != "invalid_batch":
-        return exc
-    if isinstance(exc.fields.get("rows"), list):
-        exc.fields["rows"].sort(key=lambda error: error.get("index", -1))  # stable: per row, fields in check order
-    if not hidden:
-        return exc
-    for error in exc.fields.get("rows", []):
-        if error.get("index") in hidden and error.get("field") == "customer":
-            code = rows[error["index"]].get("customer")
-            error["message"] = _("Unknown customer code %(code)r.") % {"code": str(code).strip()}
-    return exc
 
 
 class BatchView(APIView):
@@ -98,20 +30,12 @@ class BatchView(APIView):
 
     permission_classes = [MethodPermissions]
     row_serializer = None
-    allowed_fields: frozenset[str] = frozenset()
 
     def ingest(self, rows: list[dict]) -> crm_services.IngestResult:
         raise NotImplementedError
 
     def post(self, request):
-        rows = _rows_from(request.data, self.allowed_fields)
-        resolved, hidden = _restrict_to_visible(rows, request.user)
-        try:
-            result = self.ingest(resolved)
-        except DomainError as exc:
-            raise _unknown_code_errors(exc, rows, hidden) from None
-        if result.customer_ids:
-            tiering_services.customers_reevaluate_enqueue(result.customer_ids)
+        result = self.ingest(rows_from_body(request.data, max_rows=MAX_ROWS))
         return Response(
             IngestResultSerializer({"created": result.created, "duplicates": result.duplicates}).data,
             status=status.HTTP_201_CREATED,
@@ -134,10 +58,8 @@ def _batch_schema(row_serializer, summary, example):
 
 class OrderIngestView(BatchView):
     required_perms = {"POST": ("crm.add_order",)}
-    allowed_fields = frozenset({"customer", "amount", "ordered_at", "source", "external_ref"})
-
     def ingest(self, rows):
-        return crm_services.orders_ingest(rows=rows)
+        return crm_services.orders_ingest(rows=rows, user=self.request.user)
 
     @_batch_schema(
         OrderRowSerializer,
@@ -156,10 +78,8 @@ class OrderIngestView(BatchView):
 
 class SurveyIngestView(BatchView):
     required_perms = {"POST": ("crm.add_satisfactionsurvey",)}
-    allowed_fields = frozenset({"customer", "score", "surveyed_at", "channel"})
-
     def ingest(self, rows):
-        return crm_services.surveys_record(rows=rows)
+        return crm_services.surveys_record(rows=rows, user=self.request.user)
 
     @_batch_schema(
         SurveyRowSerializer,
@@ -172,10 +92,8 @@ class SurveyIngestView(BatchView):
 
 class InteractionIngestView(BatchView):
     required_perms = {"POST": ("crm.add_interaction",)}
-    allowed_fields = frozenset({"customer", "kind", "occurred_at", "note"})
-
     def ingest(self, rows):
-        return crm_services.interactions_record(rows=rows, recorded_by=self.request.user)
+        return crm_services.interactions_record(rows=rows, recorded_by=self.request.user, user=self.request.user)
 
     @_batch_schema(
         InteractionRowSerializer,

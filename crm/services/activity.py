@@ -1,0 +1,273 @@
+"""Orders, satisfaction surveys and interactions: stored in batches, all or nothing, and edited one by one.
+
+Every row is checked before anything is stored, so a caller gets the whole batch stored or one
+DomainError listing every bad row (core.rows). Customers are named by code among those the
+caller may see (an unknown and an invisible code read the same), or passed as instances by
+callers that looked them up already. Whatever is stored announces itself through crm.signals.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.rows import RowErrors, rows_check
+from crm.models import Customer, Interaction, Order, SatisfactionSurvey
+from crm.selectors import customers_by_code
+from crm.signals import customer_data_changed_send
+
+ORDER_FIELDS = frozenset({"customer", "amount", "ordered_at", "source", "external_ref"})
+SURVEY_FIELDS = frozenset({"customer", "score", "surveyed_at", "channel"})
+INTERACTION_FIELDS = frozenset({"customer", "kind", "occurred_at", "note"})
+MAX_AMOUNT = Decimal("1e12")
+
+
+@dataclass
+class IngestResult:
+    created: int = 0
+    duplicates: int = 0
+    customer_ids: list[int] = field(default_factory=list)
+    # The stored rows, for surveys and interactions (orders skip duplicates, so they are not listed).
+    objects: list = field(default_factory=list, repr=False)
+
+
+# --- one row's fields -------------------------------------------------------------------------
+
+
+def _customers_resolve(rows: list[dict], errors: RowErrors, user) -> list[Customer | None]:
+    """Each row's customer: an instance as given, or the customer its code names among those
+    `user` may see (all without a user), with one query for all codes."""
+    by_code = customers_by_code([row.get("customer") for row in rows], user=user, only=("id", "code"))
+    resolved: list[Customer | None] = []
+    for index, row in enumerate(rows):
+        value = row.get("customer")
+        if isinstance(value, Customer) and value.pk is not None:
+            resolved.append(value)
+            continue
+        if isinstance(value, str) and value.strip():
+            found = by_code.get(value.strip())
+            if found is None:
+                errors.add(index, "customer", _("Unknown customer code %(code)r.") % {"code": value.strip()})
+            resolved.append(found)
+            continue
+        errors.add(index, "customer", _("A customer (object or code) is required."))
+        resolved.append(None)
+    return resolved
+
+
+def _decimal_parse(value, *, index: int, field_name: str, errors: RowErrors, places: int = 2) -> Decimal | None:
+    if value is None or isinstance(value, bool) or (isinstance(value, str) and not value.strip()):
+        errors.add(index, field_name, _("A number is required."))
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        errors.add(index, field_name, _("%(value)r is not a number.") % {"value": value})
+        return None
+    if not number.is_finite():
+        errors.add(index, field_name, _("%(value)r is not a number.") % {"value": value})
+        return None
+    if number.adjusted() < 15 and number != number.quantize(Decimal(1).scaleb(-places)):  # larger: "too large" below
+        errors.add(index, field_name, _("At most %(places)d decimal places are allowed.") % {"places": places})
+        return None
+    return number
+
+
+def _date_parse(value, *, index: int, field_name: str, errors: RowErrors) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str) and value.strip():
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+        errors.add(index, field_name, _("%(value)r is not a date (YYYY-MM-DD).") % {"value": value})
+        return None
+    errors.add(index, field_name, _("A date (YYYY-MM-DD) is required."))
+    return None
+
+
+def _text_parse(value, *, index: int, field_name: str, errors: RowErrors, max_length: int, required: bool) -> str:
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        errors.add(index, field_name, _("This field is required."))
+    elif len(text) > max_length:
+        errors.add(index, field_name, _("At most %(max)d characters are allowed.") % {"max": max_length})
+    return text
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+
+def _orders_clean(rows, user) -> list[Order]:
+    """Unsaved orders for valid rows, or an `invalid_batch` error naming every bad row."""
+    rows = rows_check(rows, fields=ORDER_FIELDS)
+    errors = RowErrors()
+    customers = _customers_resolve(rows, errors, user)
+    orders: list[Order] = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, row in enumerate(rows):
+        amount = _decimal_parse(row.get("amount"), index=index, field_name="amount", errors=errors)
+        if amount is not None and amount <= 0:
+            errors.add(index, "amount", _("Amount must be greater than 0."))
+        elif amount is not None and amount >= MAX_AMOUNT:
+            errors.add(index, "amount", _("Amount is too large."))
+        ordered_at = _date_parse(row.get("ordered_at"), index=index, field_name="ordered_at", errors=errors)
+        source = _text_parse(row.get("source"), index=index, field_name="source", errors=errors, max_length=32,
+                             required=True)
+        ref = _text_parse(row.get("external_ref"), index=index, field_name="external_ref", errors=errors,
+                          max_length=64, required=True)
+        if source and ref:
+            if (source, ref) in seen:
+                errors.add(index, "external_ref", _("Duplicate of row %(other)d in this batch.")
+                           % {"other": seen[(source, ref)]})
+            else:
+                seen[(source, ref)] = index
+        orders.append(
+            Order(customer=customers[index], amount=amount, ordered_at=ordered_at, source=source, external_ref=ref)
+        )
+    errors.raise_if_any()
+    return orders
+
+
+def orders_ingest(*, rows: list[dict], user=None) -> IngestResult:
+    """Store orders pushed by another system, an import or a person. An order already stored under
+    the same (source, external_ref) is counted as a duplicate and left untouched, so pushing twice is safe."""
+    orders = _orders_clean(rows, user)
+    if not orders:
+        return IngestResult()
+    with transaction.atomic():
+        existing = _order_keys_existing([(o.source, o.external_ref) for o in orders])
+        new_orders = [o for o in orders if (o.source, o.external_ref) not in existing]
+        Order.objects.bulk_create(new_orders, batch_size=1000, ignore_conflicts=True)
+        customer_ids = sorted({o.customer_id for o in new_orders})
+        customer_data_changed_send(customer_ids=customer_ids, cause="orders")
+    return IngestResult(created=len(new_orders), duplicates=len(orders) - len(new_orders), customer_ids=customer_ids)
+
+
+def _order_keys_existing(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (source, external_ref) pairs are already stored, one query per source and chunk."""
+    by_source: dict[str, list[str]] = {}
+    for source, ref in keys:
+        by_source.setdefault(source, []).append(ref)
+    found: set[tuple[str, str]] = set()
+    for source, refs in by_source.items():
+        for start in range(0, len(refs), 500):
+            chunk = refs[start : start + 500]
+            found.update(
+                Order.objects.filter(source=source, external_ref__in=chunk).values_list("source", "external_ref")
+            )
+    return found
+
+
+@transaction.atomic
+def order_update(*, order: Order, **fields) -> Order:
+    """Change a stored order with the checks of a new one (admin corrections); `order` may carry
+    the new values already (a ModelForm's instance), `fields` overrides them."""
+    row = {name: getattr(order, name) for name in ORDER_FIELDS}
+    row.update(fields)
+    (cleaned,) = _orders_clean([row], None)
+    customer_before = Order.objects.filter(pk=order.pk).values_list("customer_id", flat=True).first()
+    for name in ORDER_FIELDS:
+        setattr(order, name, getattr(cleaned, name))
+    order.save()
+    customer_data_changed_send(customer_ids=[customer_before, order.customer_id], cause="orders")
+    return order
+
+
+# --- surveys ----------------------------------------------------------------------------------
+
+
+def _surveys_clean(rows, user) -> list[SatisfactionSurvey]:
+    rows = rows_check(rows, fields=SURVEY_FIELDS)
+    errors = RowErrors()
+    customers = _customers_resolve(rows, errors, user)
+    surveys: list[SatisfactionSurvey] = []
+    for index, row in enumerate(rows):
+        score = _decimal_parse(row.get("score"), index=index, field_name="score", errors=errors)
+        if score is not None and not (Decimal(1) <= score <= Decimal(5)):
+            errors.add(index, "score", _("Survey score must be between 1 and 5."))
+        surveyed_at = _date_parse(row.get("surveyed_at"), index=index, field_name="surveyed_at", errors=errors)
+        channel = _text_parse(row.get("channel"), index=index, field_name="channel", errors=errors, max_length=32,
+                              required=False)
+        surveys.append(
+            SatisfactionSurvey(customer=customers[index], score=score, surveyed_at=surveyed_at, channel=channel)
+        )
+    errors.raise_if_any()
+    return surveys
+
+
+def surveys_record(*, rows: list[dict], user=None) -> IngestResult:
+    """Store satisfaction surveys (score 1-5) for customers, all or nothing."""
+    surveys = _surveys_clean(rows, user)
+    with transaction.atomic():
+        SatisfactionSurvey.objects.bulk_create(surveys, batch_size=1000)
+        customer_ids = sorted({s.customer_id for s in surveys})
+        customer_data_changed_send(customer_ids=customer_ids, cause="surveys")
+    return IngestResult(created=len(surveys), customer_ids=customer_ids, objects=surveys)
+
+
+@transaction.atomic
+def survey_update(*, survey: SatisfactionSurvey, **fields) -> SatisfactionSurvey:
+    row = {name: getattr(survey, name) for name in SURVEY_FIELDS}
+    row.update(fields)
+    (cleaned,) = _surveys_clean([row], None)
+    customer_before = SatisfactionSurvey.objects.filter(pk=survey.pk).values_list("customer_id", flat=True).first()
+    for name in SURVEY_FIELDS:
+        setattr(survey, name, getattr(cleaned, name))
+    survey.save()
+    customer_data_changed_send(customer_ids=[customer_before, survey.customer_id], cause="surveys")
+    return survey
+
+
+# --- interactions -----------------------------------------------------------------------------
+
+
+def _interactions_clean(rows, user, recorded_by) -> list[Interaction]:
+    rows = rows_check(rows, fields=INTERACTION_FIELDS)
+    errors = RowErrors()
+    customers = _customers_resolve(rows, errors, user)
+    kinds = set(Interaction.Kind.values)
+    interactions: list[Interaction] = []
+    for index, row in enumerate(rows):
+        kind = str(row.get("kind") or "").strip()
+        if kind not in kinds:
+            errors.add(index, "kind", _("Unknown kind %(kind)r; expected one of %(kinds)s.")
+                       % {"kind": kind, "kinds": ", ".join(sorted(kinds))})
+        occurred_at = _date_parse(row.get("occurred_at"), index=index, field_name="occurred_at", errors=errors)
+        note = _text_parse(row.get("note"), index=index, field_name="note", errors=errors, max_length=10000,
+                           required=False)
+        interactions.append(
+            Interaction(customer=customers[index], kind=kind, occurred_at=occurred_at, note=note,
+                        recorded_by=recorded_by)
+        )
+    errors.raise_if_any()
+    return interactions
+
+
+def interactions_record(*, rows: list[dict], recorded_by=None, user=None) -> IngestResult:
+    """Store visits, calls, complaints, referrals... for customers, all or nothing."""
+    interactions = _interactions_clean(rows, user, recorded_by)
+    with transaction.atomic():
+        Interaction.objects.bulk_create(interactions, batch_size=1000)
+        customer_ids = sorted({i.customer_id for i in interactions})
+        customer_data_changed_send(customer_ids=customer_ids, cause="interactions")
+    return IngestResult(created=len(interactions), customer_ids=customer_ids, objects=interactions)
+
+
+@transaction.atomic
+def interaction_update(*, interaction: Interaction, **fields) -> Interaction:
+    row = {name: getattr(interaction, name) for name in INTERACTION_FIELDS}
+    row.update(fields)
+    (cleaned,) = _interactions_clean([row], None, interaction.recorded_by)
+    customer_before = Interaction.objects.filter(pk=interaction.pk).values_list("customer_id", flat=True).first()
+    for name in INTERACTION_FIELDS:
+        setattr(interaction, name, getattr(cleaned, name))
+    interaction.save()
+    customer_data_changed_send(customer_ids=[customer_before, interaction.customer_id], cause="interactions")
+    return interaction
