@@ -25,7 +25,7 @@ from scoring.calibration import calibration_suggest
 from scoring.forms import ScoreRuleForm, ScoreRuleInlineFormSet, ThresholdsForm, TierForm, rule_dicts_from_formset
 from scoring.metrics import metric_label
 from scoring.models import ScoreRule, ScoringProfile, Tier
-from scoring.validation import category_split_text
+from scoring.validation import RULE_FIELDS, category_split_text
 
 
 class ScoreRuleInline(admin.TabularInline):
@@ -43,14 +43,13 @@ def _rule_history_rows(profile_id: int) -> list[dict]:
         .select_related("history_user")
         .order_by("history_date", "history_id")
     )
-    fields = ["metric", "category", "weight", "normalisation", "floor", "cap", "bands", "direction", "missing_value"]
     previous: dict[int, object] = {}
     rows = []
     for record in records:
         before = previous.get(record.id)
         changes = [
             {"field": field, "old": getattr(before, field), "new": getattr(record, field)}
-            for field in fields
+            for field in RULE_FIELDS
             if before is not None and getattr(before, field) != getattr(record, field)
         ]
         rows.append({"record": record, "metric": metric_label(record.metric), "changes": changes})

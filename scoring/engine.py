@@ -6,6 +6,7 @@ customer (arrays of length 1) and a million, so the detail page and a tier run a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,25 @@ class RuleSpec:
     bands: tuple[tuple[float, float], ...] = ()  # ascending (threshold, share of weight)
     direction: str = "higher"  # higher | lower
     missing_value: float | None = None
+
+
+def rule_spec_from(values: Mapping) -> RuleSpec:
+    """A rule as stored or cleaned (Decimals, None for a blank, bands as [threshold, share] pairs)."""
+
+    def number(value):
+        return None if value is None else float(value)
+
+    return RuleSpec(
+        metric=values["metric"],
+        category=values["category"],
+        weight=float(values["weight"]),
+        normalisation=values["normalisation"],
+        floor=number(values["floor"]),
+        cap=number(values["cap"]),
+        bands=tuple((float(threshold), float(share)) for threshold, share in (values["bands"] or [])),
+        direction=values["direction"],
+        missing_value=number(values["missing_value"]),
+    )
 
 
 @dataclass(frozen=True)
@@ -208,18 +228,3 @@ def match_profile(customer_type: str, industry_id: int | None, profiles: list[Pr
     if not candidates:
         raise LookupError("no scoring profile applies and there is no default profile")
     return max(candidates, key=lambda item: (item[0], -item[1].id))[1]
-
-
-def points_needed(result: ScoreResult, target_total: float) -> list[tuple[str, float]]:
-    """Per rule, the points it could still add (up to its maximum) towards reaching `target_total`.
-
-    Used by downgrade letters and warnings: 'satisfaction: +3.5 of 7.5 still available'."""
-    gap = max(0.0, target_total - result.total)
-    rows = []
-    for rule in result.rules:
-        if rule.category == "bonus":
-            continue
-        available = max(0.0, rule.max_points - rule.points)
-        if available > 0:
-            rows.append((rule.metric, round(min(available, gap), 2) if gap else 0.0))
-    return sorted(rows, key=lambda item: -item[1])

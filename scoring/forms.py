@@ -10,19 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scoring.metrics import METRIC_CHOICES
 from scoring.models import ScoreRule, Tier
-from scoring.validation import validate_profile_rules, validate_tier_thresholds
-
-RULE_FORM_FIELDS = [
-    "metric",
-    "category",
-    "weight",
-    "normalisation",
-    "floor",
-    "cap",
-    "bands",
-    "direction",
-    "missing_value",
-]
+from scoring.validation import RULE_FIELDS, validate_profile_rules, validate_tier_thresholds
 
 
 class ScoreRuleForm(forms.ModelForm):
@@ -34,7 +22,7 @@ class ScoreRuleForm(forms.ModelForm):
 
     class Meta:
         model = ScoreRule
-        fields = RULE_FORM_FIELDS
+        fields = RULE_FIELDS
         help_texts = {
             "category": _("Quantitative + qualitative weights add up to 100; bonus points lift a total up to 100."),
             "weight": _("Points this rule is worth at most."),
@@ -52,7 +40,7 @@ def rule_dicts_from_formset(formset) -> list[dict]:
         data = getattr(form, "cleaned_data", None)
         if not data or data.get("DELETE") or (form.instance.pk is None and not form.has_changed()):
             continue
-        rule = {field: data.get(field) for field in RULE_FORM_FIELDS}
+        rule = {field: data.get(field) for field in RULE_FIELDS}
         rule["id"] = form.instance.pk
         rules.append(rule)
     return rules

@@ -15,6 +15,7 @@ from scoring import engine
 from scoring.metrics import MetricTable, metric_table
 from scoring.models import ScoreRule, ScoringProfile, Tier
 from scoring.tables import ScoredTable, TierSet, score_table
+from scoring.validation import RULE_FIELDS
 
 
 def tiers_load() -> TierSet:
@@ -26,20 +27,7 @@ def tiers_load() -> TierSet:
 
 
 def rule_spec(rule: ScoreRule) -> engine.RuleSpec:
-    def number(value):
-        return None if value is None else float(value)
-
-    return engine.RuleSpec(
-        metric=rule.metric,
-        category=rule.category,
-        weight=float(rule.weight),
-        normalisation=rule.normalisation,
-        floor=number(rule.floor),
-        cap=number(rule.cap),
-        bands=tuple((float(threshold), float(share)) for threshold, share in (rule.bands or [])),
-        direction=rule.direction,
-        missing_value=number(rule.missing_value),
-    )
+    return engine.rule_spec_from({field: getattr(rule, field) for field in RULE_FIELDS})
 
 
 def profile_spec(profile: ScoringProfile, rules=None, industry_ids=None) -> engine.ProfileSpec:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
 from scoring.models import ScoreRule, ScoringProfile, Tier
-from scoring.validation import rules_clean, validate_tier_thresholds
+from scoring.validation import RULE_FIELDS, rules_clean, validate_tier_thresholds
 
 # --- writes: rule sets and tiers ---------------------------------------------------------------
 
@@ -32,17 +32,10 @@ TIER_EDITABLE_FIELDS = frozenset(
 
 
 def _rule_values(cleaned: dict) -> dict:
-    return {
-        "metric": cleaned["metric"],
-        "category": cleaned["category"],
-        "weight": cleaned["weight"],
-        "normalisation": cleaned["normalisation"],
-        "floor": cleaned["floor"],
-        "cap": cleaned["cap"],
-        "bands": [[float(threshold), float(share)] for threshold, share in cleaned["bands"]],
-        "direction": cleaned["direction"],
-        "missing_value": cleaned["missing_value"],
-    }
+    """A cleaned rule as ScoreRule field values (bands stored as JSON numbers)."""
+    values = {field: cleaned[field] for field in RULE_FIELDS}
+    values["bands"] = [[float(threshold), float(share)] for threshold, share in cleaned["bands"]]
+    return values
 
 
 def _rule_ids_check(profile: ScoringProfile, cleaned_rules: list[dict], existing: dict[int, ScoreRule]) -> None:
@@ -157,5 +150,3 @@ def tiers_update(*, changes: list[dict], changed_by=None) -> list[Tier]:
         tier._history_user = changed_by
         tier.save()
     return list(tiers.values())
-
-

@@ -110,27 +110,11 @@ def draft_profile_spec(
     if errors:
         raise DomainError(_("Invalid scoring rules."), code="invalid", fields=errors)
 
-    def number(value):
-        return None if value is None else float(value)
-
     return engine.ProfileSpec(
         id=profile_id or 0,
         name=name,
         version=version,
-        rules=tuple(
-            engine.RuleSpec(
-                metric=rule["metric"],
-                category=rule["category"],
-                weight=float(rule["weight"]),
-                normalisation=rule["normalisation"],
-                floor=number(rule["floor"]),
-                cap=number(rule["cap"]),
-                bands=tuple((float(threshold), float(share)) for threshold, share in rule["bands"]),
-                direction=rule["direction"],
-                missing_value=number(rule["missing_value"]),
-            )
-            for rule in cleaned
-        ),
+        rules=tuple(engine.rule_spec_from(rule) for rule in cleaned),
         customer_type=customer_type or "",
         industry_ids=frozenset(industry_ids),
         is_default=is_default,

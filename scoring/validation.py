@@ -1,6 +1,6 @@
 """Checks on rule sets and tier thresholds, shared by the admin and the REST API.
 
-Pure functions over plain values (dicts, `engine.RuleSpec`, `engine.TierSpec`): no ORM, so the
+Pure functions over plain values (dicts, `engine.RuleSpec`, `engine.TierSpec`): no queries, so the
 admin formset, the API serializer and the services all give the same plain-words messages.
 Errors come back as `{field: [message, ...]}`; an empty dict means the input is valid.
 
@@ -17,27 +17,20 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 
 from scoring.metrics import METRICS, metric_label
+from scoring.models import ScoreRule
 
-CATEGORIES = ("quantitative", "qualitative", "bonus")
-SCORED_CATEGORIES = ("quantitative", "qualitative")  # these must add up to the full score
-NORMALISATIONS = ("linear", "bands", "percentile")
-DIRECTIONS = ("higher", "lower")
+Category, Normalisation, Direction = ScoreRule.Category, ScoreRule.Normalisation, ScoreRule.Direction
+CATEGORIES = tuple(Category.values)
+SCORED_CATEGORIES = (Category.QUANTITATIVE, Category.QUALITATIVE)  # these must add up to the full score
+NORMALISATIONS = tuple(Normalisation.values)
+DIRECTIONS = tuple(Direction.values)
 FULL_SCORE = Decimal(100)
-RULE_FIELDS = frozenset(
-    {
-        "id",
-        "metric",
-        "category",
-        "weight",
-        "normalisation",
-        "floor",
-        "cap",
-        "bands",
-        "direction",
-        "missing_value",
-        "position",
-    }
-)
+
+# What a rule says, in the order forms and the API show it: the ScoreRule fields an administrator
+# edits, which are also engine.RuleSpec's fields. The admin, the API, the services and the
+# simulation take the list from here.
+RULE_FIELDS = ("metric", "category", "weight", "normalisation", "floor", "cap", "bands", "direction", "missing_value")
+_RULE_KEYS = frozenset({"id", "position", *RULE_FIELDS})  # what a rule dict may carry
 
 Errors = dict[str, list[str]]
 
@@ -75,7 +68,7 @@ def rule_clean(rule: dict, index: int, errors: Errors) -> dict:
     """One rule with numbers as Decimal and defaults filled; problems are added to `errors`."""
     key = f"rules[{index}]"
     data = _as_dict(rule)
-    for unknown in sorted(set(data) - RULE_FIELDS):
+    for unknown in sorted(set(data) - _RULE_KEYS):
         _add(errors, f"{key}.{unknown}", _("Unknown field %(field)r.") % {"field": unknown})
     cleaned = {"id": data.get("id"), "position": data.get("position", index)}
 
@@ -92,8 +85,8 @@ def rule_clean(rule: dict, index: int, errors: Errors) -> dict:
 
     for field, allowed, default in (
         ("category", CATEGORIES, None),
-        ("normalisation", NORMALISATIONS, "linear"),
-        ("direction", DIRECTIONS, "higher"),
+        ("normalisation", NORMALISATIONS, Normalisation.LINEAR),
+        ("direction", DIRECTIONS, Direction.HIGHER),
     ):
         value = str(data.get(field) or default or "").strip()
         if value not in allowed:
@@ -126,7 +119,7 @@ def rule_clean(rule: dict, index: int, errors: Errors) -> dict:
 
     normalisation = cleaned["normalisation"]
     floor, cap = cleaned["floor"], cleaned["cap"]
-    if normalisation == "linear":
+    if normalisation == Normalisation.LINEAR:
         if floor is None and f"{key}.floor" not in errors:
             _add(errors, f"{key}.floor", _("Linear normalisation needs a floor (the value that earns nothing)."))
         if cap is None and f"{key}.cap" not in errors:
@@ -138,7 +131,7 @@ def rule_clean(rule: dict, index: int, errors: Errors) -> dict:
                 _("The cap (%(cap)s) must be above the floor (%(floor)s).")
                 % {"cap": _plain(cap), "floor": _plain(floor)},
             )
-    cleaned["bands"] = _bands_clean(data.get("bands"), normalisation == "bands", f"{key}.bands", errors)
+    cleaned["bands"] = _bands_clean(data.get("bands"), normalisation == Normalisation.BANDS, f"{key}.bands", errors)
     return cleaned
 
 
@@ -227,9 +220,15 @@ def category_split(rules: Iterable) -> dict[str, Decimal]:
 def category_split_text(rules: Iterable) -> str:
     """'quantitative 60 / qualitative 40 / bonus 5' (bonus left out when it has no points)."""
     split = category_split(rules)
-    labels = {"quantitative": _("quantitative"), "qualitative": _("qualitative"), "bonus": _("bonus")}
+    labels = {
+        Category.QUANTITATIVE: _("quantitative"),
+        Category.QUALITATIVE: _("qualitative"),
+        Category.BONUS: _("bonus"),
+    }
     parts = [
-        f"{labels[category]} {_plain(points)}" for category, points in split.items() if category != "bonus" or points
+        f"{labels[category]} {_plain(points)}"
+        for category, points in split.items()
+        if category != Category.BONUS or points
     ]
     return " / ".join(parts)
 

@@ -1,7 +1,8 @@
 """Pure decisions of a tier run over NumPy arrays: grace, overrides, direction, lifecycle, flags, reasons.
 
-No ORM and no clock: the caller passes the as-of date and the settings values, so every rule
+No queries and no clock: the caller passes the as-of date and the settings values, so every rule
 here is testable in microseconds and the same code serves a full run and a single customer.
+Lifecycle stages are crm's Customer.Lifecycle values; the flag codes are defined here.
 """
 
 from __future__ import annotations
@@ -12,14 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from crm.models import Customer
+from scoring.models import ScoreRule
+
 UNTIERED = -1
 
-LIFECYCLE_PROSPECT = "prospect"
-LIFECYCLE_NEW = "new"
-LIFECYCLE_ESTABLISHED = "established"
-LIFECYCLE_MATURE = "mature"
-LIFECYCLE_SILENT = "silent"
-LIFECYCLE_LOST = "lost"
+Lifecycle = Customer.Lifecycle
 
 FLAG_SPEND_UP = "spend_up"
 FLAG_SPEND_DOWN = "spend_down"
@@ -122,7 +121,7 @@ def lifecycle_stages(
     last_order: np.ndarray,
     last_interaction: np.ndarray,
     rule: LifecycleRule,
-    terminated_status: str = "terminated",
+    terminated_status: str = Customer.Status.TERMINATED.value,
 ) -> np.ndarray:
     """Lifecycle stage per customer from ordinal dates (-1 = none).
 
@@ -139,18 +138,19 @@ def lifecycle_stages(
 
     prospect = cooperation_since < 0
     last_activity = np.maximum(last_order, last_interaction)
+    # `.value`: plain strings in the array, as the database gives them back.
     stage = np.where(
         cooperation_since > new_limit,
-        LIFECYCLE_NEW,
-        np.where(cooperation_since > mature_limit, LIFECYCLE_ESTABLISHED, LIFECYCLE_MATURE),
+        Lifecycle.NEW.value,
+        np.where(cooperation_since > mature_limit, Lifecycle.ESTABLISHED.value, Lifecycle.MATURE.value),
     ).astype(object)
     # A customer who started recently has not had the time to be lost or silent yet.
     lost = ~prospect & (last_order <= lost_limit) & (cooperation_since <= lost_limit)
-    stage = np.where(lost, LIFECYCLE_LOST, stage)
+    stage = np.where(lost, Lifecycle.LOST.value, stage)
     silent = ~prospect & (last_activity <= silent_limit) & (cooperation_since <= silent_limit)
-    stage = np.where(silent, LIFECYCLE_SILENT, stage)
-    stage = np.where(prospect, LIFECYCLE_PROSPECT, stage)
-    stage = np.where(np.asarray(status, dtype=object) == terminated_status, LIFECYCLE_LOST, stage)
+    stage = np.where(silent, Lifecycle.SILENT.value, stage)
+    stage = np.where(prospect, Lifecycle.PROSPECT.value, stage)
+    stage = np.where(np.asarray(status, dtype=object) == terminated_status, Lifecycle.LOST.value, stage)
     return stage
 
 
@@ -301,7 +301,7 @@ def points_to_reach(
     gap = round(max(0.0, target - total), 2)
     rows = []
     for metric, value in points.items():
-        if categories and categories.get(metric) == "bonus":
+        if categories and categories.get(metric) == ScoreRule.Category.BONUS:
             continue
         available = round(max(0.0, max_points.get(metric, 0.0) - value), 2)
         if available > 0:

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from core.api.serializers import StrictInputSerializer, date_in_range
 from scoring.models import ScoreRule, ScoringProfile, Tier
+from scoring.validation import RULE_FIELDS
 
 
 class TierServiceLevelSerializer(serializers.Serializer):
@@ -44,19 +45,7 @@ class ScoreRuleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ScoreRule
-        fields = [
-            "id",
-            "metric",
-            "category",
-            "weight",
-            "normalisation",
-            "floor",
-            "cap",
-            "bands",
-            "direction",
-            "missing_value",
-            "position",
-        ]
+        fields = ["id", *RULE_FIELDS, "position"]
 
 
 class ScoringProfileSerializer(serializers.ModelSerializer):
@@ -130,7 +119,9 @@ class RuleInSerializer(StrictInputSerializer):
     metric = serializers.CharField(max_length=40)
     category = serializers.ChoiceField(choices=ScoreRule.Category.choices)
     weight = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=0)
-    normalisation = serializers.ChoiceField(choices=ScoreRule.Normalisation.choices, default="linear")
+    normalisation = serializers.ChoiceField(
+        choices=ScoreRule.Normalisation.choices, default=ScoreRule.Normalisation.LINEAR.value
+    )
     floor = serializers.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True, default=None)
     cap = serializers.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True, default=None)
     bands = serializers.ListField(
@@ -139,7 +130,7 @@ class RuleInSerializer(StrictInputSerializer):
         default=list,
         max_length=50,
     )
-    direction = serializers.ChoiceField(choices=ScoreRule.Direction.choices, default="higher")
+    direction = serializers.ChoiceField(choices=ScoreRule.Direction.choices, default=ScoreRule.Direction.HIGHER.value)
     missing_value = serializers.DecimalField(
         max_digits=18, decimal_places=4, required=False, allow_null=True, default=None
     )

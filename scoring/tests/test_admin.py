@@ -6,8 +6,7 @@ from django.urls import reverse
 
 from crm.tests.factories import CustomerFactory
 from scoring.models import ScoreRule, ScoringProfile, Tier
-
-RULE_FIELDS = ["metric", "category", "weight", "normalisation", "floor", "cap", "bands", "direction", "missing_value"]
+from scoring.validation import RULE_FIELDS
 
 
 def profile_post_data(profile, **changes) -> dict:

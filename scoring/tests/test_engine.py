@@ -10,7 +10,6 @@ from scoring.engine import (
     RuleSpec,
     TierSpec,
     match_profile,
-    points_needed,
     round_total,
     rule_points,
     score_matrix,
@@ -184,23 +183,6 @@ def test_bonus_lifts_the_total_but_never_past_100():
     profile = ProfileSpec(id=1, name="p", version=1, rules=rules)
     totals, _ = score_matrix(profile, {"spend_12m": np.array([9.0, 10.0]), "referrals_12m": np.array([1.0, 1.0])})
     assert totals.tolist() == [95.0, 100.0]
-
-
-def test_points_needed_lists_what_each_rule_could_still_add():
-    result = score_one(
-        DEFAULT,
-        {
-            "spend_12m": 0,
-            "orders_12m": 24,
-            "avg_order_value_12m": 0,
-            "tenure_years": 5,
-            "satisfaction_12m": 5,
-            "strategic_potential": 10,
-        },
-        TIERS,
-    )
-    assert result.total == 60
-    assert points_needed(result, 75) == [("spend_12m", 15.0), ("avg_order_value_12m", 10.0)]
 
 
 # --- profile matching --------------------------------------------------------------------------

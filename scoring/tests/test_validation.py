@@ -1,7 +1,9 @@
+import dataclasses
 from decimal import Decimal
 
 from scoring.engine import RuleSpec, TierSpec
-from scoring.validation import category_split_text, validate_profile_rules, validate_tier_thresholds
+from scoring.models import ScoreRule
+from scoring.validation import RULE_FIELDS, category_split_text, validate_profile_rules, validate_tier_thresholds
 
 
 def rule(metric="spend_12m", category="quantitative", weight=60, **extra):
@@ -10,6 +12,11 @@ def rule(metric="spend_12m", category="quantitative", weight=60, **extra):
 
 def valid_rules():
     return [rule("spend_12m", "quantitative", 60), rule("tenure_years", "qualitative", 40)]
+
+
+def test_the_rule_fields_are_the_engines_and_are_stored_on_every_rule():
+    assert RULE_FIELDS == tuple(field.name for field in dataclasses.fields(RuleSpec))
+    assert set(RULE_FIELDS) <= {field.name for field in ScoreRule._meta.get_fields()}
 
 
 def test_a_valid_rule_set_has_no_errors():

@@ -2,6 +2,7 @@ import datetime
 
 import numpy as np
 
+from scoring.engine import ProfileSpec, RuleSpec, TierSpec, score_one
 from tiering import decide
 
 MIN_SCORES = np.array([90.0, 75.0, 60.0, 45.0, 0.0])
@@ -177,3 +178,47 @@ def test_points_to_reach_caps_each_rule_at_the_gap():
     assert gap == 5.0
     assert rows[0] == {"metric": "orders_12m", "points": 10.0, "max_points": 20.0, "available": 10.0, "needed": 5.0}
     assert rows[1]["needed"] == 2.0
+
+
+def test_points_to_reach_lists_what_each_rule_of_a_score_could_still_add():
+    """From a scored breakdown: rules at their maximum offer nothing, bonus rules are left out."""
+    profile = ProfileSpec(
+        id=1,
+        name="Default",
+        version=1,
+        is_default=True,
+        rules=(
+            RuleSpec("spend_12m", "quantitative", 30, floor=0, cap=500_000),
+            RuleSpec("orders_12m", "quantitative", 20, floor=0, cap=24),
+            RuleSpec("avg_order_value_12m", "quantitative", 10, floor=0, cap=2000),
+            RuleSpec("tenure_years", "qualitative", 15, floor=0, cap=5),
+            RuleSpec("satisfaction_12m", "qualitative", 15, floor=1, cap=5, missing_value=3),
+            RuleSpec("strategic_potential", "qualitative", 10, floor=0, cap=10),
+            RuleSpec("referrals_12m", "bonus", 5, floor=0, cap=1),
+        ),
+    )
+    result = score_one(
+        profile,
+        {
+            "spend_12m": 0,
+            "orders_12m": 24,
+            "avg_order_value_12m": 0,
+            "tenure_years": 5,
+            "satisfaction_12m": 5,
+            "strategic_potential": 10,
+            "referrals_12m": 0,
+        },
+        [TierSpec("core", 1, 75), TierSpec("potential", 2, 60), TierSpec("dormant", 3, 0)],
+    )
+    assert result.total == 60
+
+    gap, rows = decide.points_to_reach(
+        total=result.total,
+        target=75,
+        points={rule.metric: rule.points for rule in result.rules},
+        max_points={rule.metric: rule.max_points for rule in result.rules},
+        categories={rule.metric: rule.category for rule in result.rules},
+    )
+
+    assert gap == 15.0
+    assert [(row["metric"], row["needed"]) for row in rows] == [("spend_12m", 15.0), ("avg_order_value_12m", 10.0)]
