@@ -122,7 +122,7 @@ def generate(*, customers: int, as_of: datetime.date, seed: int = 42, verbose: b
     from django.contrib.auth.models import Group
     from django.db import connection, transaction
 
-    from crm.models import CustomerCodeSequence, Industry
+    from crm.models import CustomerCodeSequence, Industry  # project code loads once main() has set Django up
 
     rng = np.random.default_rng(seed)
     writer = _Writer(connection)
@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.customers <= 0:
         parser.error("--customers must be a positive number")
     _django_setup()
-    from core.clock import local_today
+    from core.clock import local_today  # project code loads once main() has set Django up
 
     started = time.perf_counter()
     counts = generate(customers=args.customers, as_of=args.as_of or local_today(), seed=args.seed)

@@ -86,7 +86,7 @@ def measure_floor(results: Results, *, as_of: datetime.date, repetitions: int) -
     """The bare 12-month aggregate per customer, PostgreSQL's own plan, rows fetched to the client."""
     from django.db import connection
 
-    from scoring.metrics import window_start
+    from scoring.metrics import window_start  # project code loads once main() has set Django up
 
     params = [window_start(as_of), as_of]
 
@@ -151,7 +151,7 @@ def _tier_state_restore(perturb_every: int) -> None:
     values a row already holds."""
     from django.db import connection
 
-    from scoring.models import Tier
+    from scoring.models import Tier  # project code loads once main() has set Django up
 
     tier_ids = list(Tier.objects.order_by("rank").values_list("id", flat=True))
     shift = " ".join(
@@ -194,7 +194,7 @@ def measure_retier(results: Results, *, floor: float, customers: int, repetition
     """The product's full re-tier, end to end, each repetition a real forced run in a fresh process."""
     from django.db import connection
 
-    from tiering.models import TierAssignment, TierChange, TierRun
+    from tiering.models import TierAssignment, TierChange, TierRun  # project code loads once main() has set Django up
 
     if not _retier_available():
         results.add(
@@ -275,10 +275,10 @@ def measure_required_writes(results: Results, *, as_of: datetime.date, floor: fl
 
     from django.db import connection, connections, transaction
 
-    from crm.models import Customer
-    from scoring.metrics import window_start
-    from scoring.models import ScoringProfile, Tier
-    from tiering.models import metric_keys_default
+    from crm.models import Customer  # project code loads once main() has set Django up
+    from scoring.metrics import window_start  # project code loads once main() has set Django up
+    from scoring.models import ScoringProfile, Tier  # project code loads once main() has set Django up
+    from tiering.models import metric_keys_default  # project code loads once main() has set Django up
 
     if connection.vendor != "postgresql":
         return
@@ -344,11 +344,11 @@ def measure_orm_reference(
     from django.db import transaction
     from django.db.models import Avg, Count, Sum
 
-    from crm.models import Customer
-    from scoring import engine
-    from scoring.metrics import window_start
-    from scoring.selectors import profiles_load, tiers_load
-    from tiering.models import TierAssignment, TierRun
+    from crm.models import Customer  # project code loads once main() has set Django up
+    from scoring import engine  # project code loads once main() has set Django up
+    from scoring.metrics import window_start  # project code loads once main() has set Django up
+    from scoring.selectors import profiles_load, tiers_load  # project code loads once main() has set Django up
+    from tiering.models import TierAssignment, TierRun  # project code loads once main() has set Django up
 
     profiles = profiles_load()
     tiers = tiers_load()
@@ -456,8 +456,8 @@ def measure_lists(results: Results, *, requests: int) -> None:
     from django.contrib.auth import get_user_model
     from django.db.models import Count
 
-    from crm.models import Customer
-    from scoring.models import Tier
+    from crm.models import Customer  # project code loads once main() has set Django up
+    from scoring.models import Tier  # project code loads once main() has set Django up
 
     user_model = get_user_model()
     admin, _created = user_model.objects.get_or_create(
@@ -515,7 +515,7 @@ def ingest_timings(*, as_of: datetime.date, batches: int, batch_size: int = 1000
 
     from django.contrib.auth import get_user_model
 
-    from crm.models import Customer
+    from crm.models import Customer  # project code loads once main() has set Django up
 
     admin, _created = get_user_model().objects.get_or_create(
         username="bench_admin", defaults={"is_staff": True, "is_superuser": True}
@@ -597,7 +597,7 @@ def measure_ingest(results: Results, *, as_of: datetime.date, batches: int, batc
 def measure_simulation(results: Results, *, as_of: datetime.date, repetitions: int) -> None:
     """The admin's what-if simulation (5×5 migration matrix) over every customer."""
     try:
-        from scoring import simulation
+        from scoring import simulation  # project code loads once main() has set Django up
     except ImportError:
         results.add(
             "7. admin simulation (5×5 matrix)",
@@ -607,8 +607,8 @@ def measure_simulation(results: Results, *, as_of: datetime.date, repetitions: i
             "scoring/simulation.py is not in this tree yet",
         )
         return
-    from scoring import engine
-    from scoring.selectors import tiers_load
+    from scoring import engine  # project code loads once main() has set Django up
+    from scoring.selectors import tiers_load  # project code loads once main() has set Django up
 
     # A realistic draft: every threshold but the lowest raised by 2 points.
     specs = [
@@ -628,7 +628,12 @@ def machine_facts(customers: int) -> dict[str, str]:
     import numpy
     from django.db import connection
 
-    from crm.models import Customer, Interaction, Order, SatisfactionSurvey
+    from crm.models import (  # project code loads once main() has set Django up
+        Customer,
+        Interaction,
+        Order,
+        SatisfactionSurvey,
+    )
 
     cpu = ""
     try:
@@ -707,8 +712,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-report", action="store_true", help="print only; leave docs/performance.md alone")
     args, _unknown = parser.parse_known_args(argv)
     _django_setup()
-    from core.clock import local_today
-    from crm.models import Customer
+    from core.clock import local_today  # project code loads once main() has set Django up
+    from crm.models import Customer  # project code loads once main() has set Django up
 
     as_of = args.as_of or local_today()
     only = set(filter(None, args.only.split(",")))

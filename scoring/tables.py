@@ -11,7 +11,7 @@ import numpy as np
 from scoring import engine
 from scoring.metrics import MetricTable
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for type hints only: this module reads no model
     from scoring.models import Tier
 
 

@@ -5,7 +5,7 @@ from django.db import migrations
 
 
 def create(apps, schema_editor):
-    from tiering.schedules import periodic_tasks_create
+    from tiering.schedules import periodic_tasks_create  # at migration time, as RunPython code does
 
     periodic_tasks_create(
         apps.get_model("django_celery_beat", "CrontabSchedule"),
@@ -15,7 +15,7 @@ def create(apps, schema_editor):
 
 
 def remove(apps, schema_editor):
-    from tiering.schedules import PERIODIC_TASKS
+    from tiering.schedules import PERIODIC_TASKS  # at migration time, as RunPython code does
 
     apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
         name__in=[row[0] for row in PERIODIC_TASKS]
