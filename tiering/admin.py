@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.access import user_sees_all_customers
+from core.access import rows_visible_to, user_sees_all_customers
 from core.exceptions import DomainError
 from scoring.metrics import metric_label
 from tiering import selectors, services
@@ -18,10 +18,7 @@ class CustomerScopedMixin:
     """Account managers see only rows of their own customers, in admin as everywhere else."""
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if user_sees_all_customers(request.user):
-            return queryset
-        return queryset.filter(customer__account_manager=request.user)
+        return rows_visible_to(request.user, super().get_queryset(request), customer_path="customer")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -152,7 +149,7 @@ class NoticeAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        return selectors.notices_for(request.user)
+        return selectors.notices_visible_to(request.user)
 
     @admin.action(description=_("Acknowledge the selected notices"))
     def acknowledge(self, request, queryset):

@@ -116,11 +116,6 @@ def downgrade_letter(customer: Customer) -> DowngradeLetter:
     )
 
 
-def downgrade_letter_context(customer: Customer) -> dict:
-    """Template context for `tiering/downgrade_letter.html` (the web view adds its own keys)."""
-    return {"letter": downgrade_letter(customer)}
-
-
 def downgrade_letter_html(customer: Customer) -> str:
     """The complete printable page, in the customer's language."""
     letter = downgrade_letter(customer)

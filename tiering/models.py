@@ -9,11 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.fields import FloatArrayField
+from scoring.metrics import METRICS
 
 
 def metric_keys_default() -> list[str]:
-    from scoring.metrics import METRICS
-
     return list(METRICS)
 
 
@@ -22,7 +21,6 @@ class TierRun(models.Model):
         SCHEDULE = "schedule", _("Schedule")
         MANUAL = "manual", _("Manual")
         API = "api", _("API")
-        EVENT = "event", _("Event")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

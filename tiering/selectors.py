@@ -7,23 +7,25 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
-from core.access import user_sees_all_customers
+from core.access import rows_visible_to, user_sees_all_customers
 from crm.models import Customer
 from tiering.models import Notice, TierAssignment, TierChange, TierOverride, TierRun
 
 
-def user_sees_all_notices(user) -> bool:
-    """Admins and whoever sees every customer; account managers see only their own notices."""
-    return user_sees_all_customers(user)
+def notices_visible_to(user) -> QuerySet[Notice]:
+    """The one rule for notices, wherever they are listed or acknowledged: every notice for those
+    who see every customer; for anyone else their own notices about customers they may see (not
+    those about a customer since handed to a colleague); none for the anonymous."""
+    if user_sees_all_customers(user):
+        return Notice.objects.all()
+    if not (user and user.is_authenticated):
+        return Notice.objects.none()
+    return rows_visible_to(user, Notice.objects.filter(recipient=user), customer_path="customer")
 
 
 def notices_for(user, *, open_only: bool = False) -> QuerySet[Notice]:
-    """The user's own notices; admins (and users who see every customer) see all."""
-    if not (user and user.is_authenticated):
-        return Notice.objects.none()
-    notices = Notice.objects.select_related("customer", "change__from_tier", "change__to_tier")
-    if not user_sees_all_notices(user):
-        notices = notices.filter(recipient=user)
+    """The notices the user sees, newest first, ready to display."""
+    notices = notices_visible_to(user).select_related("customer", "change__from_tier", "change__to_tier")
     if open_only:
         notices = notices.filter(acknowledged_at__isnull=True)
     return notices.order_by("-created_at", "-id")
@@ -38,10 +40,6 @@ def unacknowledged_notice_counts() -> list[dict]:
         .order_by("-open", "username")
         .values("id", "username", "open")
     )
-
-
-def unacknowledged_count_for(user) -> int:
-    return notices_for(user, open_only=True).count()
 
 
 def latest_run(*, scope: str | None = None, include_dry_runs: bool = False) -> TierRun | None:

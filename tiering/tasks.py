@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime
 import logging
 
-from celery import chord, shared_task
+from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from core.clock import local_today
 from core.exceptions import ConflictError
 from tiering import services
 from tiering.models import TierRun
+from tiering.services import task_names
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,14 @@ def _chunk_retries_allowed(exc: Exception) -> int:
     return CHUNK_MAX_RETRIES_DB_DOWN if isinstance(exc, OperationalError | InterfaceError) else CHUNK_MAX_RETRIES
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=CHUNK_MAX_RETRIES_DB_DOWN)
+# The services send these three by name (task_names), so the names are pinned here.
+@shared_task(
+    name=task_names.TIER_RUN_CHUNK,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=CHUNK_MAX_RETRIES_DB_DOWN,
+)
 def tier_run_chunk(self, chunk_id: int) -> int:
     """Process one chunk; retried with backoff, then marked failed (the run's close reports it).
 
@@ -45,18 +53,11 @@ def tier_run_chunk(self, chunk_id: int) -> int:
     return chunk_id
 
 
-@shared_task(acks_late=True, max_retries=5, autoretry_for=(Exception,), retry_backoff=True)
+@shared_task(
+    name=task_names.TIER_RUN_CLOSE, acks_late=True, max_retries=5, autoretry_for=(Exception,), retry_backoff=True
+)
 def tier_run_close(run_id: int) -> str:
     return services.tier_run_close(run_id).status
-
-
-def tier_run_dispatch(run_id: int) -> None:
-    """Send the run's unfinished chunks as a group; the chord's callback closes the run."""
-    chunk_ids = services.tier_run_pending_chunk_ids(run_id)
-    if not chunk_ids:
-        tier_run_close.delay(run_id)
-        return
-    chord(tier_run_chunk.si(chunk_id) for chunk_id in chunk_ids)(tier_run_close.si(run_id))
 
 
 @shared_task(acks_late=True)
@@ -74,10 +75,10 @@ def tier_run_scheduled(scope: str = TierRun.Scope.ALL, as_of: str | None = None)
 def downgrade_warnings_send(as_of: str | None = None) -> int:
     """Daily: on the configured day before a quarterly run, warn managers of coming downgrades."""
     day = datetime.date.fromisoformat(as_of) if as_of else local_today()
-    return services.downgrade_warnings_if_due(today=day)
+    return services.downgrade_warnings_send_if_due(today=day)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=3)
+@shared_task(name=task_names.REEVALUATE_CUSTOMERS, bind=True, acks_late=True, max_retries=3)
 def reevaluate_customers(self, customer_ids: list[int]) -> int:
     try:
         return services.customers_reevaluate(customer_ids=customer_ids)

@@ -27,6 +27,7 @@ from crm.tests.test_faults import celery_broker
 from tiering import tasks as tiering_tasks
 from tiering.models import Notice, TierAssignment, TierChange, TieringSettings, TierRun, TierRunChunk
 from tiering.services import tier_run_resume, tier_run_start, tier_runs_fail_stalled
+from tiering.tests.faults import FAULT_ENV
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 AS_OF = datetime.date(2026, 10, 1)
@@ -75,7 +76,7 @@ class Worker:
             "CELERY_UNACKED_RESTORE_THROTTLE": "1",  # ...at the next sweep, every 10 s
             "NOTICE_EMAILS_ENABLED": "0",
         }
-        env.pop("TIERING_FAULT", None)
+        env.pop(FAULT_ENV, None)  # no injected faults (only tiering.tests.worker_app reads it anyway)
         self.log = log
         self.process = subprocess.Popen(
             [
@@ -83,7 +84,7 @@ class Worker:
                 "-m",
                 "celery",
                 "-A",
-                "crm",
+                "config",  # the production app (config/celery.py), as in the README
                 "worker",
                 "-l",
                 "info",

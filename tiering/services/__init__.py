@@ -1,5 +1,6 @@
 """Tiering writes. Views, the API, tasks, admin and commands all come through here."""
 
+from tiering.services.downgrade_warnings import downgrade_warnings_send_for_period, downgrade_warnings_send_if_due
 from tiering.services.notices import notices_acknowledge, notices_deliver
 from tiering.services.overrides import (
     override_check,
@@ -16,14 +17,12 @@ from tiering.services.reevaluate import (
 from tiering.services.runs import (
     chunk_failed,
     chunk_process,
-    period_label,
     tier_run_close,
     tier_run_execute,
     tier_run_pending_chunk_ids,
     tier_run_resume,
     tier_run_start,
 )
-from tiering.services.warnings import downgrade_warnings_if_due, downgrade_warnings_send
 from tiering.services.watchdog import tier_runs_fail_stalled
 
 __all__ = [
@@ -32,15 +31,14 @@ __all__ = [
     "customers_reevaluate",
     "customers_reevaluate_enqueue",
     "customers_reevaluate_sweep",
-    "downgrade_warnings_if_due",
-    "downgrade_warnings_send",
+    "downgrade_warnings_send_for_period",
+    "downgrade_warnings_send_if_due",
     "notices_acknowledge",
     "notices_deliver",
     "override_check",
     "override_remove",
     "override_set",
     "overrides_expire",
-    "period_label",
     "tier_run_close",
     "tier_run_execute",
     "tier_run_pending_chunk_ids",

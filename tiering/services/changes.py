@@ -93,6 +93,9 @@ def run_changes_write(run: TierRun, evaluation: Evaluation, now, *, customers_pr
             payloads_json=payloads,
         ),
     )
+    # What notices.notice_build delivers (plus run_id), written straight as log lines: persist
+    # writes these notices in SQL from the change rows, so a Notice and a dict per row (about
+    # 15 µs with serialising, 0.3 s for a run's 20,000 changes) would be built for nothing.
     lines = [
         f'{{"event":"tier_notice","kind":"{kind}","customer_id":{customer_id},"customer_code":{_json(code)},'
         f'"recipient_id":{_number(recipient)},"run_id":{run.pk},{payload[1:]}'

@@ -1,4 +1,5 @@
-"""Notices to account managers: delivery (log line, optional email) and acknowledgement."""
+"""Notices to account managers: the row and what is delivered of it (log line, optional email),
+and acknowledgement."""
 
 from __future__ import annotations
 
@@ -13,12 +14,44 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from core.access import user_sees_all_customers
 from core.exceptions import DomainError
-from tiering.models import Notice
+from tiering.models import Notice, TierChange
+from tiering.selectors import notices_visible_to
 
 notice_logger = logging.getLogger("tiering.notices")
 logger = logging.getLogger(__name__)
+
+
+def notice_build(
+    *,
+    kind: str,
+    customer_id: int,
+    customer_code: str | None,
+    recipient_id: int | None,
+    payload: dict,
+    dedupe_key: str = "",
+    change: TierChange | None = None,
+) -> tuple[Notice, dict]:
+    """An unsaved notice row, and the plain dict delivered after commit (notices_deliver): kind,
+    customer, recipient and the payload's keys, so delivery needs no row read back.
+
+    A run's chunk writes its notices column-wise instead (services/changes.py), to the same shape."""
+    notice = Notice(
+        kind=kind,
+        customer_id=customer_id,
+        recipient_id=recipient_id,
+        change=change,
+        dedupe_key=dedupe_key,
+        payload=payload,
+    )
+    delivery = {
+        "kind": kind,
+        "customer_id": customer_id,
+        "customer_code": customer_code,
+        "recipient_id": recipient_id,
+        **payload,
+    }
+    return notice, delivery
 
 
 def notice_line(notice: dict) -> str:
@@ -90,7 +123,7 @@ def notices_lines_deliver_on_commit(lines: list[str]) -> None:
 
 
 def notices_acknowledge(*, user, notice_ids) -> int:
-    """Acknowledge the user's own open notices (admins any); returns how many were acknowledged."""
+    """Acknowledge open notices the user sees (selectors.notices_visible_to); returns how many."""
     if not isinstance(notice_ids, list | tuple | set):
         raise DomainError(_("A list of notice ids is required."), fields={"notice_ids": [_("A list is required.")]})
     try:
@@ -99,7 +132,5 @@ def notices_acknowledge(*, user, notice_ids) -> int:
         raise DomainError(
             _("Notice ids must be integers."), fields={"notice_ids": [_("Notice ids must be integers.")]}
         ) from None
-    notices = Notice.objects.filter(pk__in=ids, acknowledged_at__isnull=True)
-    if not user_sees_all_customers(user):
-        notices = notices.filter(recipient=user)
+    notices = notices_visible_to(user).filter(pk__in=ids, acknowledged_at__isnull=True)
     return notices.update(acknowledged_at=timezone.now(), acknowledged_by=user)

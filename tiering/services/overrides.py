@@ -13,8 +13,8 @@ from core.clock import local_today
 from core.exceptions import DomainError
 from crm.models import Customer
 from scoring.models import Tier
-from tiering.models import Notice, TierChange, TierOverride
-from tiering.services.notices import notices_deliver_on_commit
+from tiering.models import TierChange, TierOverride
+from tiering.services.notices import notice_build, notices_deliver_on_commit
 
 
 def user_may_override(user) -> bool:
@@ -53,21 +53,16 @@ def _tier_apply(*, customer: Customer, tier: Tier | None, reason: str, user) -> 
         score=score,
         reasons=[{"override": reason, "by": getattr(user, "pk", None)}],
     )
-    payload = {"from": previous.code, "to": tier.code, "score": float(score), "override": True, "reason": reason}
-    Notice.objects.create(
-        kind=direction, customer=customer, recipient_id=customer.account_manager_id, change=change, payload=payload
+    notice, delivery = notice_build(
+        kind=direction,
+        customer_id=customer.pk,
+        customer_code=customer.code,
+        recipient_id=customer.account_manager_id,
+        payload={"from": previous.code, "to": tier.code, "score": float(score), "override": True, "reason": reason},
+        change=change,
     )
-    notices_deliver_on_commit(
-        [
-            {
-                "kind": direction,
-                "customer_id": customer.pk,
-                "customer_code": customer.code,
-                "recipient_id": customer.account_manager_id,
-                **payload,
-            }
-        ]
-    )
+    notice.save()
+    notices_deliver_on_commit([delivery])
 
 
 def override_check(*, tier, reason, expires_on) -> tuple[Tier | None, str, dict]:

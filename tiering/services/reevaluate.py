@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import logging
 
+from celery import signature
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,9 +17,10 @@ from core.clock import local_today
 from crm.models import Customer, Interaction, Order, SatisfactionSurvey
 from tiering import persist
 from tiering.models import Notice, TieringSettings
+from tiering.services import task_names
 from tiering.services.context import EvaluationContext
 from tiering.services.evaluation import customers_evaluate
-from tiering.services.notices import notices_deliver_on_commit
+from tiering.services.notices import notice_build, notices_deliver_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +50,11 @@ def customers_reevaluate_enqueue(customer_ids) -> None:
 
 
 def _send(ids: list[int]) -> None:
-    from tiering import tasks
-
+    """One task per batch, by name (task_names): tiering.tasks imports this module."""
     for start in range(0, len(ids), BATCH_SIZE):
         batch = ids[start : start + BATCH_SIZE]
         try:
-            tasks.reevaluate_customers.apply_async(args=[batch], retry=False)
+            signature(task_names.REEVALUATE_CUSTOMERS, args=[batch]).apply_async(retry=False)
         except Exception:
             logger.warning(
                 "re-evaluation of %d customer(s) not queued; the sweep will catch up", len(batch), exc_info=True
@@ -98,6 +99,7 @@ def _batch_reevaluate(ids: list[int], context: EvaluationContext) -> int:
         if not new_flags:
             continue
         manager_id = int(table.account_manager_id[i])
+        recipient_id = manager_id if manager_id > 0 else None
         payload = {
             "flags": flags,
             "new_flags": new_flags,
@@ -109,25 +111,16 @@ def _batch_reevaluate(ids: list[int], context: EvaluationContext) -> int:
             "as_of": context.as_of.isoformat(),
         }
         for flag in new_flags:
-            notices.append(
-                Notice(
-                    kind=Notice.Kind.EARLY_WARNING,
-                    customer_id=customer_id,
-                    recipient_id=manager_id if manager_id > 0 else None,
-                    dedupe_key=f"{flag}:{context.as_of.isoformat()}",
-                    payload={**payload, "flag": flag},
-                )
+            notice, delivery = notice_build(
+                kind=Notice.Kind.EARLY_WARNING,
+                customer_id=customer_id,
+                customer_code=codes.get(customer_id),
+                recipient_id=recipient_id,
+                payload={**payload, "flag": flag},
+                dedupe_key=f"{flag}:{context.as_of.isoformat()}",
             )
-            delivered.append(
-                {
-                    "kind": Notice.Kind.EARLY_WARNING,
-                    "customer_id": customer_id,
-                    "customer_code": codes.get(customer_id),
-                    "recipient_id": manager_id if manager_id > 0 else None,
-                    "flag": flag,
-                    **payload,
-                }
-            )
+            notices.append(notice)
+            delivered.append(delivery)
     with transaction.atomic():
         persist.customers_update(["flags", "lifecycle", "last_order_at"], rows, {"updated_at": now})
         persist.notices_write(notices)

@@ -16,29 +16,29 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
+from celery import chord, signature
 from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ConflictError, DomainError
 from tiering import persist
 from tiering.models import TieringSettings, TierRun, TierRunChunk
+from tiering.partition import chunk_bounds, period_label
+from tiering.services import task_names
 from tiering.services.changes import run_changes_write
 from tiering.services.context import EvaluationContext, scope_customers
 from tiering.services.evaluation import Evaluation, customers_evaluate
 
 logger = logging.getLogger(__name__)
 
-# Test-only fault injection: "raise:<chunk index>" or "exit:<chunk index>" fails that chunk's first attempt.
-FAULT_ENV = "TIERING_FAULT_INJECT"
-
-
-def period_label(as_of: datetime.date, scope: str = TierRun.Scope.ALL) -> str:
-    """`2026-Q4` for quarterly runs of everyone, `2026-11` for the monthly VIP/at-risk runs."""
-    if scope == TierRun.Scope.VIP_AND_AT_RISK:
-        return f"{as_of.year}-{as_of.month:02d}"
-    return f"{as_of.year}-Q{(as_of.month - 1) // 3 + 1}"
+# Sent inside a chunk's transaction once its rows are written, just before the commit, with
+# `chunk` (the TierRunChunk) and `attempts` (this attempt's number, 1 for the first). Nothing in
+# the product listens: it is where tests inject faults (tiering/tests/faults.py), so the code
+# they exercise is the production path itself.
+chunk_before_commit = Signal()
 
 
 def _start_validate(*, as_of, trigger, period, scope) -> str:
@@ -56,14 +56,6 @@ def _start_validate(*, as_of, trigger, period, scope) -> str:
     if errors:
         raise DomainError(_("Invalid tier run."), fields=errors)
     return period or period_label(as_of, scope)
-
-
-def _chunk_bounds(ids: np.ndarray, size: int) -> list[tuple[int, int, int]]:
-    return [
-        (int(part[0]), int(part[-1]), len(part))
-        for part in np.array_split(ids, range(size, len(ids), size))
-        if len(part)
-    ]
 
 
 def tier_run_start(
@@ -106,7 +98,7 @@ def tier_run_start(
             )
             chunks = [
                 TierRunChunk(run=run, index=index, first_customer_id=first, last_customer_id=last, size=size)
-                for index, (first, last, size) in enumerate(_chunk_bounds(ids, max(settings.chunk_size, 1)))
+                for index, (first, last, size) in enumerate(chunk_bounds(ids, max(settings.chunk_size, 1)))
             ]
             TierRunChunk.objects.bulk_create(chunks)
             run.total = len(ids)
@@ -125,15 +117,25 @@ def tier_run_start(
 
 def _enqueue(run_id: int) -> None:
     """Hand the run to Celery. If that fails (broker down), the run is marked failed, to be resumed."""
-    from tiering import tasks
-
     try:
-        tasks.tier_run_dispatch(run_id)
+        tier_run_dispatch(run_id)
     except Exception as exc:
         logger.exception("tier run %s could not be queued", run_id)
         TierRun.objects.filter(pk=run_id, status__in=[TierRun.Status.PENDING, TierRun.Status.RUNNING]).update(
             status=TierRun.Status.FAILED, finished_at=timezone.now(), error=f"not queued: {exc!r}"[:2000]
         )
+
+
+def tier_run_dispatch(run_id: int) -> None:
+    """Send the run's unfinished chunks as a group; the chord's callback closes the run.
+
+    Tasks by name (task_names): tiering.tasks imports this module."""
+    close = signature(task_names.TIER_RUN_CLOSE, args=[run_id], immutable=True)
+    chunk_ids = tier_run_pending_chunk_ids(run_id)
+    if not chunk_ids:
+        close.apply_async()
+        return
+    chord(signature(task_names.TIER_RUN_CHUNK, args=[chunk_id], immutable=True) for chunk_id in chunk_ids)(close)
 
 
 def _run_mark_running(run_id: int) -> None:
@@ -149,21 +151,6 @@ def _is_rerun(run: TierRun) -> bool:
         .exclude(pk=run.pk)
         .exists()
     )
-
-
-def _fault_maybe(chunk: TierRunChunk, attempts: int) -> None:
-    """Fail the first attempt of the chunks named in TIERING_FAULT_INJECT ("raise:1,exit:2"), after
-    their rows are written but before commit. Only the real-worker tests set it."""
-    spec = os.environ.get(FAULT_ENV, "")
-    if not spec or attempts != 1:
-        return
-    for item in spec.split(","):
-        mode, _sep, index = item.strip().partition(":")
-        if index != str(chunk.index):
-            continue
-        if mode == "exit":
-            os._exit(1)  # the worker process dies mid-transaction
-        raise RuntimeError(f"injected fault in chunk {chunk.index}")
 
 
 def chunk_process(chunk_id: int) -> bool:
@@ -202,7 +189,7 @@ def chunk_process(chunk_id: int) -> bool:
             return False  # another worker got there first
         if not run.dry_run:
             _chunk_write(run, chunk, evaluation)
-        _fault_maybe(chunk, attempts)
+        chunk_before_commit.send(sender=TierRunChunk, chunk=chunk, attempts=attempts)
         TierRun.objects.filter(pk=run.pk).update(
             done=F("done") + len(evaluation),
             upgrades=F("upgrades") + summary["upgrades"],

@@ -10,6 +10,8 @@ import pytest
 
 from crm.tests.factories import CustomerFactory, OrderFactory, SurveyFactory
 from scoring.models import Tier
+from tiering import services
+from tiering.models import TieringSettings
 
 AS_OF = datetime.date(2026, 10, 1)
 
@@ -51,8 +53,6 @@ def weak(manager):
 
 def run_now(as_of=AS_OF, **options):
     """Start a run and execute it in this process (what eager Celery does after commit)."""
-    from tiering import services
-
     options.setdefault("trigger", "manual")
     run = services.tier_run_start(as_of=as_of, enqueue=False, **options)
     return services.tier_run_execute(run)
@@ -60,6 +60,4 @@ def run_now(as_of=AS_OF, **options):
 
 @pytest.fixture
 def tiering_settings(db):
-    from tiering.models import TieringSettings
-
     return TieringSettings.current()

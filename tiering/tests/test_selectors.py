@@ -2,12 +2,15 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 
+from core.exceptions import DomainError
+from crm.models import Customer
 from crm.selectors import customers_visible_to
 from crm.tests.factories import CustomerFactory
 from scoring.models import Tier
 from tiering import selectors, services
-from tiering.models import TierChange, TierRun
+from tiering.models import Notice, TierChange, TierRun
 from tiering.tests.conftest import AS_OF, run_now, strong_customer
 
 LATER = datetime.date(2027, 7, 1)
@@ -27,6 +30,19 @@ def test_managers_see_their_own_notices_and_admins_all(manager, outsider, admin_
     assert selectors.notices_for(admin_user).count() == 2
 
 
+def test_a_manager_no_longer_sees_notices_about_a_customer_handed_to_a_colleague(manager, outsider, admin_user):
+    _two_downgrades(manager, outsider)
+    mine, theirs = Notice.objects.get(recipient=manager), Notice.objects.get(recipient=outsider)
+    Customer.objects.filter(pk=mine.customer_id).update(account_manager=outsider)
+    assert not selectors.notices_visible_to(manager).exists()
+    assert not selectors.notices_for(manager).exists()
+    assert services.notices_acknowledge(user=manager, notice_ids=[mine.pk]) == 0
+    assert list(selectors.notices_visible_to(outsider)) == [theirs]  # their own only, not manager's old one
+    assert selectors.notices_visible_to(admin_user).count() == 2
+    assert not selectors.notices_visible_to(AnonymousUser()).exists()
+    assert not selectors.notices_visible_to(None).exists()
+
+
 def test_acknowledging_counts_only_own_notices(manager, outsider, admin_user):
     _two_downgrades(manager, outsider)
     others = list(selectors.notices_for(outsider).values_list("pk", flat=True))
@@ -40,10 +56,6 @@ def test_acknowledging_counts_only_own_notices(manager, outsider, admin_user):
 
 
 def test_acknowledging_rejects_bad_ids(manager):
-    import pytest
-
-    from core.exceptions import DomainError
-
     with pytest.raises(DomainError) as error:
         services.notices_acknowledge(user=manager, notice_ids=["x"])
     assert "notice_ids" in error.value.fields

@@ -4,6 +4,8 @@ import logging
 
 from django.core import mail
 
+from tiering.models import Notice
+from tiering.services.notices import notice_build
 from tiering.tests.conftest import AS_OF, run_now
 
 LATER = datetime.date(2027, 7, 1)
@@ -31,3 +33,25 @@ def test_no_email_by_default(strong, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         run_now(LATER)
     assert mail.outbox == []
+
+
+def test_a_notice_and_what_is_delivered_of_it_are_built_together(customer, manager):
+    notice, delivery = notice_build(
+        kind=Notice.Kind.EARLY_WARNING,
+        customer_id=customer.pk,
+        customer_code=customer.code,
+        recipient_id=manager.pk,
+        payload={"flag": "complaints", "score": 71.5},
+        dedupe_key="complaints:2026-11-15",
+    )
+    assert notice.pk is None and notice.change is None
+    assert (notice.kind, notice.customer_id, notice.recipient_id) == ("early_warning", customer.pk, manager.pk)
+    assert notice.dedupe_key == "complaints:2026-11-15" and notice.payload == {"flag": "complaints", "score": 71.5}
+    assert delivery == {
+        "kind": "early_warning",
+        "customer_id": customer.pk,
+        "customer_code": customer.code,
+        "recipient_id": manager.pk,
+        "flag": "complaints",
+        "score": 71.5,
+    }

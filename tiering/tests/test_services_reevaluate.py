@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from crm.models import Interaction
-from crm.tests.factories import InteractionFactory, OrderFactory
+from crm.tests.factories import CustomerFactory, InteractionFactory, OrderFactory
 from tiering import services, tasks
 from tiering.models import Notice
 from tiering.tests.conftest import AS_OF, orders_add, run_now
@@ -112,8 +112,6 @@ def test_the_sweep_reevaluates_customers_with_new_data(strong, weak, tiering_set
 
 @pytest.mark.parametrize("amount", ["1.00"])
 def test_reevaluation_costs_a_fixed_number_of_queries(manager, amount, django_assert_max_num_queries):
-    from crm.tests.factories import CustomerFactory
-
     customers = [CustomerFactory(account_manager=manager) for _ in range(20)]
     for customer in customers:
         OrderFactory(customer=customer, amount=Decimal(amount), ordered_at=datetime.date(2026, 11, 1))

@@ -2,13 +2,18 @@ import datetime
 import logging
 
 import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.exceptions import ConflictError, DomainError
 from crm.models import Customer
 from crm.tests.factories import CustomerFactory
 from tiering import services
 from tiering.models import Notice, TierAssignment, TierChange, TierRun, TierRunChunk
+from tiering.services import runs
 from tiering.tests.conftest import AS_OF, orders_add, run_now, strong_customer, weak_customer
+from tiering.tests.faults import chunk_faults
 
 NEXT_QUARTER = datetime.date(2027, 1, 1)
 LATER = datetime.date(2027, 7, 1)
@@ -147,12 +152,11 @@ def test_bad_input_names_the_field_and_creates_nothing(db, options, field):
 
 
 def test_a_chunk_that_fails_once_is_retried_and_writes_once(
-    strong, weak, tiering_settings, monkeypatch, django_capture_on_commit_callbacks
+    strong, weak, tiering_settings, django_capture_on_commit_callbacks
 ):
     tiering_settings.chunk_size = 1
     tiering_settings.save()
-    monkeypatch.setenv(services.runs.FAULT_ENV, "raise:1")
-    with django_capture_on_commit_callbacks(execute=True):
+    with chunk_faults("raise:1"), django_capture_on_commit_callbacks(execute=True):
         run = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL)
     run.refresh_from_db()
     assert run.status == TierRun.Status.SUCCEEDED
@@ -163,7 +167,7 @@ def test_a_chunk_that_fails_once_is_retried_and_writes_once(
 def test_a_failed_run_resumes_without_redoing_finished_chunks(strong, weak, tiering_settings, monkeypatch):
     tiering_settings.chunk_size = 1
     tiering_settings.save()
-    original = services.runs._chunk_write
+    original = runs._chunk_write
     calls = []
 
     def broken(run, chunk, evaluation):
@@ -172,11 +176,11 @@ def test_a_failed_run_resumes_without_redoing_finished_chunks(strong, weak, tier
             raise RuntimeError("database went away")
         original(run, chunk, evaluation)
 
-    monkeypatch.setattr(services.runs, "_chunk_write", broken)
+    monkeypatch.setattr(runs, "_chunk_write", broken)
     run = run_now(AS_OF)
     assert run.status == TierRun.Status.FAILED and "database went away" in run.error
     assert run.chunks.get(index=1).status == TierRunChunk.Status.FAILED
-    monkeypatch.setattr(services.runs, "_chunk_write", original)
+    monkeypatch.setattr(runs, "_chunk_write", original)
     run = services.tier_run_resume(run, enqueue=False)
     run = services.tier_run_execute(run)
     assert run.status == TierRun.Status.SUCCEEDED and run.done == 2
@@ -187,9 +191,6 @@ def test_a_failed_run_resumes_without_redoing_finished_chunks(strong, weak, tier
 
 
 def test_a_chunk_costs_the_same_number_of_queries_for_ten_or_forty_customers(manager):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     counts = []
     for size in (5, 15):  # 10 customers, then 40; both rounds downgrade every strong customer
         for _ in range(size):
@@ -207,8 +208,6 @@ def test_a_chunk_costs_the_same_number_of_queries_for_ten_or_forty_customers(man
 
 
 def test_override_wins_in_a_run_until_it_expires(strong, tiers, admin_user, tiering_settings):
-    import time_machine
-
     with time_machine.travel(datetime.datetime(2026, 9, 1, 12, tzinfo=datetime.UTC)):
         services.override_set(
             customer=strong,
@@ -244,12 +243,10 @@ def test_grace_keeps_the_tier_for_the_configured_runs(strong, tiers, tiering_set
 def test_a_run_that_cannot_be_queued_fails_cleanly_and_can_be_resumed(
     strong, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from tiering import tasks
-
     def broker_down(run_id):
         raise ConnectionRefusedError("redis is down")
 
-    monkeypatch.setattr(tasks, "tier_run_dispatch", broker_down)
+    monkeypatch.setattr(runs, "tier_run_dispatch", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         run = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.API)
     run.refresh_from_db()
@@ -262,8 +259,6 @@ def test_a_run_that_cannot_be_queued_fails_cleanly_and_can_be_resumed(
 
 
 def test_a_customer_deleted_while_its_chunk_is_scored_leaves_no_history_behind(strong, weak, monkeypatch):
-    from tiering.services import runs
-
     run_now(AS_OF)
     weak_id = weak.pk
     real = runs.customers_evaluate

@@ -8,10 +8,12 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from tiering import services
+from crm.models import Customer
+from tiering import persist, services
 from tiering.models import TierAssignment, TierChange, TieringSettings, TierRun, TierRunChunk
 from tiering.services import runs
 from tiering.tests.conftest import AS_OF, strong_customer, weak_customer
+from tiering.tests.faults import chunk_faults
 
 pytestmark = [
     pytest.mark.slow,
@@ -70,9 +72,6 @@ def test_a_failing_chunk_fails_the_run_and_a_resume_finishes_it(six_customers, m
 
 def test_deleting_a_customer_waits_for_the_chunk_writing_its_history(six_customers, monkeypatch):
     """History has no database foreign key: the customer's row lock keeps it from being orphaned."""
-    from crm.models import Customer
-    from tiering import persist
-
     written, release = threading.Event(), threading.Event()
     real = persist.chunk_write
 
@@ -112,18 +111,18 @@ def test_deleting_a_customer_waits_for_the_chunk_writing_its_history(six_custome
     assert TierAssignment.objects.filter(run=run).count() == 5
 
 
-def test_a_worker_process_that_dies_fails_the_run_and_a_resume_finishes_it(six_customers, monkeypatch):
-    monkeypatch.setenv(runs.FAULT_ENV, "exit:1")  # chunk 1's process exits before its commit
-    run = services.tier_run_execute(_start(), workers=2)
-    assert run.status == TierRun.Status.FAILED
-    lost = run.chunks.get(index=1)
-    assert lost.status != TierRunChunk.Status.DONE
-    assert not TierAssignment.objects.filter(
-        run=run, customer_id__gte=lost.first_customer_id, customer_id__lte=lost.last_customer_id
-    ).exists()
+def test_a_worker_process_that_dies_fails_the_run_and_a_resume_finishes_it(six_customers):
+    with chunk_faults("exit:1"):  # chunk 1's process exits before its commit, on its first attempt only
+        run = services.tier_run_execute(_start(), workers=2)
+        assert run.status == TierRun.Status.FAILED
+        lost = run.chunks.get(index=1)
+        assert lost.status != TierRunChunk.Status.DONE
+        assert not TierAssignment.objects.filter(
+            run=run, customer_id__gte=lost.first_customer_id, customer_id__lte=lost.last_customer_id
+        ).exists()
 
-    run = services.tier_run_execute(services.tier_run_resume(run, enqueue=False), workers=2)
-    assert run.status == TierRun.Status.SUCCEEDED, run.error
-    assert sorted(TierAssignment.objects.filter(run=run).values_list("customer_id", flat=True)) == sorted(
-        c.pk for c in six_customers
-    )
+        run = services.tier_run_execute(services.tier_run_resume(run, enqueue=False), workers=2)
+        assert run.status == TierRun.Status.SUCCEEDED, run.error
+        assert sorted(TierAssignment.objects.filter(run=run).values_list("customer_id", flat=True)) == sorted(
+            c.pk for c in six_customers
+        )

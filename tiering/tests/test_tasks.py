@@ -1,14 +1,51 @@
-"""The chunk task's failure handling: a run is always closed, never left running."""
+"""The chunk task's failure handling: a run is always closed, never left running. The names the
+services send tasks by."""
 
 import datetime
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.db import OperationalError
 from django.utils import timezone, translation
 
+from config.celery import app as celery_app
 from tiering import services, tasks
 from tiering.models import TierRun, TierRunChunk
+from tiering.services import task_names
 from tiering.tests.conftest import AS_OF
+
+ROOT = Path(__file__).resolve().parents[2]
+SENT_BY_NAME = {
+    task_names.TIER_RUN_CHUNK: tasks.tier_run_chunk,
+    task_names.TIER_RUN_CLOSE: tasks.tier_run_close,
+    task_names.REEVALUATE_CUSTOMERS: tasks.reevaluate_customers,
+}
+
+
+def test_the_tasks_the_services_send_by_name_are_registered_under_those_names():
+    for name, task in SENT_BY_NAME.items():
+        assert task.name == name and name in celery_app.tasks
+
+
+def test_django_setup_alone_registers_the_tasks_so_eager_mode_runs_them_in_process():
+    """A signature by name runs eagerly only if its task is registered; otherwise Celery sends it to
+    the broker, which eager mode (development, tests) does not have. This test module imports
+    tiering.tasks itself, so the check runs in a fresh process that only set Django up."""
+    code = (
+        "import json, django; django.setup(); from celery import current_app; "
+        "print(json.dumps(sorted(current_app.tasks)))"
+    )
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    registered = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert set(SENT_BY_NAME) <= registered, "import tiering.tasks in TieringConfig.ready()"
 
 
 def _failing(exc):
@@ -53,7 +90,9 @@ def test_database_outages_are_retried_longer_than_ordinary_errors(monkeypatch, s
 def test_the_sweep_fails_a_run_that_stopped_making_progress(strong, tiering_settings):
     stalled = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, enqueue=False)
     long_ago = timezone.now() - datetime.timedelta(hours=2)
-    TierRun.objects.filter(pk=stalled.pk).update(status=TierRun.Status.RUNNING, created_at=long_ago, started_at=long_ago)
+    TierRun.objects.filter(pk=stalled.pk).update(
+        status=TierRun.Status.RUNNING, created_at=long_ago, started_at=long_ago
+    )
 
     with translation.override("en"):
         assert services.tier_runs_fail_stalled(idle=datetime.timedelta(minutes=30)) == [stalled.pk]

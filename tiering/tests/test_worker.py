@@ -2,7 +2,8 @@
 
 `make test` starts PostgreSQL and Redis and exports DATABASE_URL and TEST_CELERY_BROKER_URL. The
 worker gets the *test* database through DATABASE_URL, and the tests use transactional_db so the
-worker sees committed rows.
+worker sees committed rows. The worker runs tiering.tests.worker_app, the project's Celery app plus
+the chunk faults named in its environment (tiering.tests.faults).
 """
 
 import datetime
@@ -24,6 +25,7 @@ from crm.tests.test_faults import celery_broker
 from tiering import services
 from tiering.models import Notice, TierAssignment, TierChange, TieringSettings, TierRun
 from tiering.tests.conftest import AS_OF, strong_customer, weak_customer
+from tiering.tests.faults import FAULT_ENV
 
 pytestmark = [
     pytest.mark.slow,
@@ -73,14 +75,14 @@ def _worker(fault: str = "", name: str = "w1") -> subprocess.Popen:
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": _broker_url(),
         "CELERY_RESULT_BACKEND": _broker_url(),
-        "TIERING_FAULT_INJECT": fault,
+        FAULT_ENV: fault,
         "LOG_LEVEL": "WARNING",
     }
     return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "celery"),
             "-A",
-            "crm",
+            "tiering.tests.worker_app",
             "worker",
             "--pool",
             "prefork",

@@ -10,24 +10,24 @@ import numpy as np
 from crm.models import Customer
 from tiering import decide, persist, schedules
 from tiering.models import Notice, TieringSettings
+from tiering.partition import chunk_bounds, period_label
 from tiering.services.context import EvaluationContext
 from tiering.services.evaluation import customers_evaluate
-from tiering.services.notices import notices_deliver_on_commit
-from tiering.services.runs import _chunk_bounds, period_label
+from tiering.services.notices import notice_build, notices_deliver_on_commit
 
 logger = logging.getLogger(__name__)
 
 
-def downgrade_warnings_if_due(*, today: datetime.date) -> int:
+def downgrade_warnings_send_if_due(*, today: datetime.date) -> int:
     """Send warnings when a quarterly run is exactly `warning_days_before` days away."""
     days = TieringSettings.current().warning_days_before
     run_day = today + datetime.timedelta(days=days)
     if not schedules.quarterly_run_on(run_day):
         return 0
-    return downgrade_warnings_send(as_of=today, period=period_label(run_day))
+    return downgrade_warnings_send_for_period(as_of=today, period=period_label(run_day))
 
 
-def downgrade_warnings_send(*, as_of: datetime.date, period: str) -> int:
+def downgrade_warnings_send_for_period(*, as_of: datetime.date, period: str) -> int:
     """Warn, once per period, about every tiered customer whose live score is below its tier's threshold."""
     context = EvaluationContext.load(as_of)
     settings = context.settings
@@ -36,7 +36,7 @@ def downgrade_warnings_send(*, as_of: datetime.date, period: str) -> int:
     )
     key = f"warning:{period}"
     created = 0
-    for first, last, _size in _chunk_bounds(ids, max(settings.chunk_size, 1)):
+    for first, last, _size in chunk_bounds(ids, max(settings.chunk_size, 1)):
         customers = Customer.objects.filter(tier__isnull=False, id__gte=first, id__lte=last)
         evaluation = customers_evaluate(customers, context, first=first, last=last, count_this_run=False)
         created += _warn(evaluation, context, key, period)
@@ -73,33 +73,24 @@ def _warn(evaluation, context: EvaluationContext, key: str, period: str) -> int:
             max_points=evaluation.max_points_of(i),
         )
         manager_id = int(table.account_manager_id[i])
-        payload = {
-            "tier": context.codes[tier_index],
-            "would_fall_to": context.codes[int(evaluation.scored.tier_index[i])],
-            "score": float(totals[i]),
-            "threshold": float(min_scores[tier_index]),
-            "points_needed": gap,
-            "rules": rules,
-            "period": period,
-        }
-        notices.append(
-            Notice(
-                kind=Notice.Kind.DOWNGRADE_WARNING,
-                customer_id=customer_id,
-                recipient_id=manager_id if manager_id > 0 else None,
-                dedupe_key=key,
-                payload=payload,
-            )
+        notice, delivery = notice_build(
+            kind=Notice.Kind.DOWNGRADE_WARNING,
+            customer_id=customer_id,
+            customer_code=codes.get(customer_id),
+            recipient_id=manager_id if manager_id > 0 else None,
+            payload={
+                "tier": context.codes[tier_index],
+                "would_fall_to": context.codes[int(evaluation.scored.tier_index[i])],
+                "score": float(totals[i]),
+                "threshold": float(min_scores[tier_index]),
+                "points_needed": gap,
+                "rules": rules,
+                "period": period,
+            },
+            dedupe_key=key,
         )
-        delivered.append(
-            {
-                "kind": Notice.Kind.DOWNGRADE_WARNING,
-                "customer_id": customer_id,
-                "customer_code": codes.get(customer_id),
-                "recipient_id": manager_id if manager_id > 0 else None,
-                **payload,
-            }
-        )
+        notices.append(notice)
+        delivered.append(delivery)
     persist.notices_write(notices)
     notices_deliver_on_commit(delivered)
     return len(notices)
