@@ -10,21 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from core import crypto
 from core.access import rows_visible_to, user_sees_sensitive_fields
+from core.admin import ReadOnlyAdminMixin
+from crm import services
 from crm.admin_imports import ImportAdminMixin
 from crm.imports import customers_import, orders_import
 from crm.models import Customer, Industry, Interaction, Order, SatisfactionSurvey
 from crm.selectors import customers_visible_to
-from crm.services import (
-    CUSTOMER_EDITABLE_FIELDS,
-    customer_create,
-    customer_update,
-    interaction_update,
-    interactions_record,
-    order_update,
-    orders_ingest,
-    survey_update,
-    surveys_record,
-)
 
 SENSITIVE_FIELDS = ("tax_id", "bank_account")
 RECENT_ROWS = 10
@@ -44,20 +35,11 @@ class _RecentFormSet(forms.BaseInlineFormSet):
         return super().get_queryset()[:RECENT_ROWS]
 
 
-class _ReadOnlyRecentInline(admin.TabularInline):
+class _ReadOnlyRecentInline(ReadOnlyAdminMixin, admin.TabularInline):
     formset = _RecentFormSet
     extra = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class RecentOrderInline(_ReadOnlyRecentInline):
@@ -198,12 +180,12 @@ class CustomerAdmin(ImportAdminMixin, admin.ModelAdmin):
         fields = {
             name: form.cleaned_data[name]
             for name in form.cleaned_data
-            if name in CUSTOMER_EDITABLE_FIELDS and (not change or name in form.changed_data)
+            if name in services.CUSTOMER_EDITABLE_FIELDS and (not change or name in form.changed_data)
         }
         if change:
-            customer_update(customer=obj, **fields)
+            services.customer_update(customer=obj, **fields)
             return
-        created = customer_create(created_by=request.user, **fields)
+        created = services.customer_create(created_by=request.user, **fields)
         obj.pk, obj.code, obj.created_at, obj.updated_at = created.pk, created.code, created.created_at, created.updated_at
         obj._state.adding = False
         obj._state.db = created._state.db
@@ -237,11 +219,11 @@ class OrderAdmin(ImportAdminMixin, _CustomerScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            order_update(order=obj)
+            services.order_update(order=obj)
             return
         # New orders take the same path as pushed ones (idempotent on source + external_ref).
         row = {f: getattr(obj, f) for f in ("customer", "amount", "ordered_at", "source", "external_ref")}
-        orders_ingest(rows=[row])
+        services.orders_ingest(rows=[row])
         stored = Order.objects.get(source=obj.source, external_ref=obj.external_ref)
         obj.pk, obj.created_at = stored.pk, stored.created_at
         obj._state.adding = False
@@ -262,10 +244,10 @@ class InteractionAdmin(_CustomerScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            interaction_update(interaction=obj)
+            services.interaction_update(interaction=obj)
             return
         row = {"customer": obj.customer, "kind": obj.kind, "occurred_at": obj.occurred_at, "note": obj.note}
-        stored = interactions_record(rows=[row], recorded_by=request.user).objects[0]
+        stored = services.interactions_record(rows=[row], recorded_by=request.user).objects[0]
         obj.pk, obj.recorded_by, obj.created_at = stored.pk, stored.recorded_by, stored.created_at
         obj._state.adding = False
 
@@ -284,9 +266,9 @@ class SatisfactionSurveyAdmin(_CustomerScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            survey_update(survey=obj)
+            services.survey_update(survey=obj)
             return
         row = {"customer": obj.customer, "score": obj.score, "surveyed_at": obj.surveyed_at, "channel": obj.channel}
-        stored = surveys_record(rows=[row]).objects[0]
+        stored = services.surveys_record(rows=[row]).objects[0]
         obj.pk, obj.created_at = stored.pk, stored.created_at
         obj._state.adding = False

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scoring.metrics import METRIC_CHOICES
 from scoring.models import ScoreRule, Tier
-from scoring.validation import RULE_FIELDS, validate_profile_rules, validate_tier_thresholds
+from scoring.validation import RULE_FIELDS, TIER_EDITABLE_FIELDS, validate_profile_rules, validate_tier_thresholds
 
 
 class ScoreRuleForm(forms.ModelForm):
@@ -83,19 +83,7 @@ class TierForm(forms.ModelForm):
 
     class Meta:
         model = Tier
-        fields = [
-            "name_zh",
-            "name_en",
-            "min_score",
-            "target_share",
-            "colour",
-            "dedicated_manager",
-            "visit_frequency_zh",
-            "visit_frequency_en",
-            "first_response_minutes",
-            "service_zh",
-            "service_en",
-        ]
+        fields = list(TIER_EDITABLE_FIELDS)
         widgets = {"colour": forms.TextInput(attrs={"type": "color"})}
 
     def clean(self):

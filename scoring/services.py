@@ -10,25 +10,9 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
 from scoring.models import ScoreRule, ScoringProfile, Tier
-from scoring.validation import RULE_FIELDS, rules_clean, validate_tier_thresholds
+from scoring.validation import RULE_FIELDS, TIER_EDITABLE_FIELDS, rules_clean, validate_tier_thresholds
 
 # --- writes: rule sets and tiers ---------------------------------------------------------------
-
-TIER_EDITABLE_FIELDS = frozenset(
-    {
-        "min_score",
-        "target_share",
-        "name_zh",
-        "name_en",
-        "colour",
-        "dedicated_manager",
-        "visit_frequency_zh",
-        "visit_frequency_en",
-        "first_response_minutes",
-        "service_zh",
-        "service_en",
-    }
-)
 
 
 def _rule_values(cleaned: dict) -> dict:

@@ -33,6 +33,20 @@ RULE_FIELDS = ("metric", "category", "weight", "normalisation", "floor", "cap", 
 _RULE_KEYS = frozenset({"id", "position", *RULE_FIELDS})  # what a rule dict may carry
 
 Errors = dict[str, list[str]]
+# The tier fields administrators edit (in the admin form's order); the set of tiers itself comes from migrations.
+TIER_EDITABLE_FIELDS = (
+    "name_zh",
+    "name_en",
+    "min_score",
+    "target_share",
+    "colour",
+    "dedicated_manager",
+    "visit_frequency_zh",
+    "visit_frequency_en",
+    "first_response_minutes",
+    "service_zh",
+    "service_en",
+)
 
 
 def _add(errors: Errors, key: str, message: str) -> None:

@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.access import rows_visible_to, user_sees_all_customers
+from core.admin import ReadOnlyAdminMixin
 from core.exceptions import DomainError
 from scoring.metrics import metric_label
 from tiering import selectors, services
@@ -21,17 +22,8 @@ class CustomerScopedMixin:
         return rows_visible_to(request.user, super().get_queryset(request), customer_path="customer")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """History is append-only: admins look, they never edit."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TierRunChunkInline(admin.TabularInline):

@@ -101,14 +101,42 @@ def _text_parse(value, *, index: int, field_name: str, errors: RowErrors, max_le
     return text
 
 
+def _batch_start(rows, *, fields: frozenset[str], user) -> tuple[list[dict], RowErrors, list[Customer | None]]:
+    """The rows checked for shape, an empty error list, and each row's customer."""
+    rows = rows_check(rows, fields=fields)
+    errors = RowErrors()
+    return rows, errors, _customers_resolve(rows, errors, user)
+
+
+def _batch_store(model, records: list, cause: str) -> IngestResult:
+    """Store checked records in one transaction and announce them."""
+    with transaction.atomic():
+        model.objects.bulk_create(records, batch_size=1000)
+        customer_ids = sorted({record.customer_id for record in records})
+        customer_data_changed_send(customer_ids=customer_ids, cause=cause)
+    return IngestResult(created=len(records), customer_ids=customer_ids, objects=records)
+
+
+def _record_update(record, fields: dict, *, names: frozenset[str], clean, cause: str):
+    """Write `fields` (or the values already set on `record`, as a ModelForm leaves them) after the
+    checks a new row of its kind gets; both the old and the new customer are re-evaluated."""
+    row = {name: getattr(record, name) for name in names}
+    row.update(fields)
+    (cleaned,) = clean([row])
+    customer_before = type(record).objects.filter(pk=record.pk).values_list("customer_id", flat=True).first()
+    for name in names:
+        setattr(record, name, getattr(cleaned, name))
+    record.save()
+    customer_data_changed_send(customer_ids=[customer_before, record.customer_id], cause=cause)
+    return record
+
+
 # --- orders -----------------------------------------------------------------------------------
 
 
 def _orders_clean(rows, user) -> list[Order]:
     """Unsaved orders for valid rows, or an `invalid_batch` error naming every bad row."""
-    rows = rows_check(rows, fields=ORDER_FIELDS)
-    errors = RowErrors()
-    customers = _customers_resolve(rows, errors, user)
+    rows, errors, customers = _batch_start(rows, fields=ORDER_FIELDS, user=user)
     orders: list[Order] = []
     seen: dict[tuple[str, str], int] = {}
     for index, row in enumerate(rows):
@@ -169,24 +197,14 @@ def _order_keys_existing(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
 def order_update(*, order: Order, **fields) -> Order:
     """Change a stored order with the checks of a new one (admin corrections); `order` may carry
     the new values already (a ModelForm's instance), `fields` overrides them."""
-    row = {name: getattr(order, name) for name in ORDER_FIELDS}
-    row.update(fields)
-    (cleaned,) = _orders_clean([row], None)
-    customer_before = Order.objects.filter(pk=order.pk).values_list("customer_id", flat=True).first()
-    for name in ORDER_FIELDS:
-        setattr(order, name, getattr(cleaned, name))
-    order.save()
-    customer_data_changed_send(customer_ids=[customer_before, order.customer_id], cause="orders")
-    return order
+    return _record_update(order, fields, names=ORDER_FIELDS, clean=lambda rows: _orders_clean(rows, None), cause="orders")
 
 
 # --- surveys ----------------------------------------------------------------------------------
 
 
 def _surveys_clean(rows, user) -> list[SatisfactionSurvey]:
-    rows = rows_check(rows, fields=SURVEY_FIELDS)
-    errors = RowErrors()
-    customers = _customers_resolve(rows, errors, user)
+    rows, errors, customers = _batch_start(rows, fields=SURVEY_FIELDS, user=user)
     surveys: list[SatisfactionSurvey] = []
     for index, row in enumerate(rows):
         score = _decimal_parse(row.get("score"), index=index, field_name="score", errors=errors)
@@ -204,34 +222,21 @@ def _surveys_clean(rows, user) -> list[SatisfactionSurvey]:
 
 def surveys_record(*, rows: list[dict], user=None) -> IngestResult:
     """Store satisfaction surveys (score 1-5) for customers, all or nothing."""
-    surveys = _surveys_clean(rows, user)
-    with transaction.atomic():
-        SatisfactionSurvey.objects.bulk_create(surveys, batch_size=1000)
-        customer_ids = sorted({s.customer_id for s in surveys})
-        customer_data_changed_send(customer_ids=customer_ids, cause="surveys")
-    return IngestResult(created=len(surveys), customer_ids=customer_ids, objects=surveys)
+    return _batch_store(SatisfactionSurvey, _surveys_clean(rows, user), "surveys")
 
 
 @transaction.atomic
 def survey_update(*, survey: SatisfactionSurvey, **fields) -> SatisfactionSurvey:
-    row = {name: getattr(survey, name) for name in SURVEY_FIELDS}
-    row.update(fields)
-    (cleaned,) = _surveys_clean([row], None)
-    customer_before = SatisfactionSurvey.objects.filter(pk=survey.pk).values_list("customer_id", flat=True).first()
-    for name in SURVEY_FIELDS:
-        setattr(survey, name, getattr(cleaned, name))
-    survey.save()
-    customer_data_changed_send(customer_ids=[customer_before, survey.customer_id], cause="surveys")
-    return survey
+    return _record_update(
+        survey, fields, names=SURVEY_FIELDS, clean=lambda rows: _surveys_clean(rows, None), cause="surveys"
+    )
 
 
 # --- interactions -----------------------------------------------------------------------------
 
 
 def _interactions_clean(rows, user, recorded_by) -> list[Interaction]:
-    rows = rows_check(rows, fields=INTERACTION_FIELDS)
-    errors = RowErrors()
-    customers = _customers_resolve(rows, errors, user)
+    rows, errors, customers = _batch_start(rows, fields=INTERACTION_FIELDS, user=user)
     kinds = set(Interaction.Kind.values)
     interactions: list[Interaction] = []
     for index, row in enumerate(rows):
@@ -252,22 +257,15 @@ def _interactions_clean(rows, user, recorded_by) -> list[Interaction]:
 
 def interactions_record(*, rows: list[dict], recorded_by=None, user=None) -> IngestResult:
     """Store visits, calls, complaints, referrals... for customers, all or nothing."""
-    interactions = _interactions_clean(rows, user, recorded_by)
-    with transaction.atomic():
-        Interaction.objects.bulk_create(interactions, batch_size=1000)
-        customer_ids = sorted({i.customer_id for i in interactions})
-        customer_data_changed_send(customer_ids=customer_ids, cause="interactions")
-    return IngestResult(created=len(interactions), customer_ids=customer_ids, objects=interactions)
+    return _batch_store(Interaction, _interactions_clean(rows, user, recorded_by), "interactions")
 
 
 @transaction.atomic
 def interaction_update(*, interaction: Interaction, **fields) -> Interaction:
-    row = {name: getattr(interaction, name) for name in INTERACTION_FIELDS}
-    row.update(fields)
-    (cleaned,) = _interactions_clean([row], None, interaction.recorded_by)
-    customer_before = Interaction.objects.filter(pk=interaction.pk).values_list("customer_id", flat=True).first()
-    for name in INTERACTION_FIELDS:
-        setattr(interaction, name, getattr(cleaned, name))
-    interaction.save()
-    customer_data_changed_send(customer_ids=[customer_before, interaction.customer_id], cause="interactions")
-    return interaction
+    return _record_update(
+        interaction,
+        fields,
+        names=INTERACTION_FIELDS,
+        clean=lambda rows: _interactions_clean(rows, None, interaction.recorded_by),
+        cause="interactions",
+    )

@@ -16,7 +16,7 @@ from django.db.models import Max
 
 from crm.models import Customer
 from tiering.models import Notice, TierAssignment, TierChange
-from tiering.persist.rows import ChangeRows, ChunkRows, text_value
+from tiering.persist.rows import ChangeRows, ChunkRows, customer_columns, text_value
 
 ASSIGNMENT_COLUMNS = (
     "run_id",
@@ -70,9 +70,7 @@ def customers_update(columns: Sequence[str], rows: list[tuple], constants: dict)
     """One UPDATE per customer row, executed as a batch."""
     opts = Customer._meta
     qn = connection.ops.quote_name
-    db_columns = [opts.get_field(name).column for name in columns]
-    const_columns = [opts.get_field(name).column for name in constants]
-    const_values = [text_value(v) for v in constants.values()]
+    db_columns, const_columns, const_values = customer_columns(columns, constants)
     assignments = ", ".join(f"{qn(col)} = %s" for col in [*db_columns, *const_columns])
     sql = f"UPDATE {qn(opts.db_table)} SET {assignments} WHERE id = %s"  # noqa: S608 (quoted identifiers only)
     params = [[*(text_value(v) for v in row[1:]), *const_values, row[0]] for row in rows]

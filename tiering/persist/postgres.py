@@ -21,7 +21,7 @@ from django.db import connection
 from core import pgcopy
 from crm.models import Customer
 from tiering.models import TierRun
-from tiering.persist.rows import ChangeRows, ChunkRows, text_value
+from tiering.persist.rows import ChangeRows, ChunkRows, customer_columns, text_value
 
 
 def _copy(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
@@ -41,9 +41,7 @@ def customers_update(columns: Sequence[str], rows: list[tuple], constants: dict)
     """The rows into a temporary table by COPY, then one UPDATE joining it."""
     opts = Customer._meta
     qn = connection.ops.quote_name
-    db_columns = [opts.get_field(name).column for name in columns]
-    const_columns = [opts.get_field(name).column for name in constants]
-    const_values = [text_value(v) for v in constants.values()]
+    db_columns, const_columns, const_values = customer_columns(columns, constants)
     temp = "tiering_customer_update"
     definitions = ", ".join(
         f"{qn(col)} {opts.get_field(name).db_type(connection)}" for name, col in zip(columns, db_columns, strict=True)

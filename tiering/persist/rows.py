@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from crm.models import Customer
 
 
 def text_value(value):
@@ -90,3 +93,12 @@ class ChangeRows:
                 strict=True,
             )
         )
+
+
+def customer_columns(columns: Sequence[str], constants: dict) -> tuple[list[str], list[str], list]:
+    """For an update of customer rows: the table columns of `columns`, those of the constant
+    fields, and the constants' values as text (shared by both database paths)."""
+    opts = Customer._meta
+    db_columns = [opts.get_field(name).column for name in columns]
+    const_columns = [opts.get_field(name).column for name in constants]
+    return db_columns, const_columns, [text_value(v) for v in constants.values()]
