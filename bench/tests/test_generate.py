@@ -6,10 +6,9 @@ import pytest
 from django.db.models import Count, Max, Min, Sum
 
 from bench.generate import generate
+from core.tests.clock import AS_OF
 from crm.models import Customer, CustomerCodeSequence, Interaction, Order, SatisfactionSurvey
 from crm.services import customer_create
-
-AS_OF = datetime.date(2026, 9, 30)
 
 
 @pytest.fixture

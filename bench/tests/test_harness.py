@@ -1,16 +1,14 @@
 """The benchmark's bare-SQL comparison writes what it claims and leaves the data as it was."""
 
-import datetime
 
 import pytest
 from django.db import connection
 
 from bench import harness
 from bench.generate import generate
+from core.tests.clock import AS_OF
 from crm.models import Customer
 from tiering.models import TierAssignment
-
-AS_OF = datetime.date(2026, 9, 30)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

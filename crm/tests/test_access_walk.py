@@ -14,13 +14,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
+from core.tests.clock import RUN_DAY
 from crm.models import Customer, Order
 from crm.tests.factories import CustomerFactory, InteractionFactory, OrderFactory, SurveyFactory, UserFactory
 from scoring.models import Tier
-from tiering.models import Notice, TierChange, TierOverride, TierRun
+from tiering.models import Notice, TierChange, TierRun
 from tiering.services import tier_run_start
+from tiering.tests.factories import NoticeFactory, TierChangeFactory, TierOverrideFactory
 
-AS_OF = datetime.date(2026, 10, 1)
 SECRET_NAME = "机密客户 Marker-QX9Z"
 SECRET_NOTE = "note-marker-7R2K"
 SECRET_REF = "REF-MARKER-5T1W"
@@ -49,24 +50,22 @@ def manager_world(manager, outsider, django_capture_on_commit_callbacks):
         OrderFactory(
             customer=secret,
             amount=Decimal("25000.00"),
-            ordered_at=AS_OF - datetime.timedelta(days=14 * n + 5),
+            ordered_at=RUN_DAY - datetime.timedelta(days=14 * n + 5),
             external_ref=SECRET_REF if n == 0 else f"S{n}",
         )
     InteractionFactory(customer=secret, kind="complaint", note=SECRET_NOTE)
     SurveyFactory(customer=secret, score=Decimal("5.00"))
     CustomerFactory(account_manager=outsider, name="Outsider's own customer")
     with django_capture_on_commit_callbacks(execute=True):
-        run = tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, started_by=manager)
+        run = tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.MANUAL, started_by=manager)
     run.refresh_from_db()
     assert run.status == TierRun.Status.SUCCEEDED, run.error
     tiers = list(Tier.objects.order_by("rank"))
-    TierOverride.objects.create(customer=secret, tier=tiers[0], reason=f"chairs association {SECRET_NOTE}")
-    change = TierChange.objects.filter(customer=secret).first() or TierChange.objects.create(
-        run=run, customer=secret, from_tier=tiers[-1], to_tier=tiers[0], direction="upgrade", score=Decimal("95")
+    TierOverrideFactory(customer=secret, tier=tiers[0], reason=f"chairs association {SECRET_NOTE}", created_by=None)
+    change = TierChange.objects.filter(customer=secret).first() or TierChangeFactory(
+        run=run, customer=secret, from_tier=tiers[-1], to_tier=tiers[0], score=Decimal("95")
     )
-    notice = Notice.objects.filter(customer=secret).first() or Notice.objects.create(
-        kind="upgrade", customer=secret, recipient=manager, change=change, run=run
-    )
+    notice = Notice.objects.filter(customer=secret).first() or NoticeFactory(change=change, recipient=manager)
     secret.refresh_from_db()
     return {"customer": secret, "run": run, "change": change, "notice": notice}
 

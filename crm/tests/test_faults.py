@@ -18,8 +18,6 @@ from crm.tests.factories import UserFactory
 from tiering.models import TieringSettings
 from tiering.services import customers_reevaluate_sweep
 
-AS_OF = datetime.date(2026, 10, 1)
-
 
 def _closed_port() -> int:
     with socket.socket() as s:

@@ -21,6 +21,7 @@ from django.db.models import Count
 from django.urls import reverse
 
 from core.exceptions import ConflictError
+from core.tests.clock import RUN_DAY
 from crm.models import Customer, Industry, Order
 from crm.tests.factories import CustomerFactory
 from crm.tests.test_faults import celery_broker
@@ -30,7 +31,6 @@ from tiering.services import tier_run_resume, tier_run_start, tier_runs_fail_sta
 from tiering.tests.faults import FAULT_ENV
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-AS_OF = datetime.date(2026, 10, 1)
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 
@@ -159,7 +159,7 @@ def _customers_bulk(count: int, manager) -> list[int]:
         Order(
             customer=c,
             amount=Decimal(1000 + (n * 7919) % 90000),
-            ordered_at=AS_OF - datetime.timedelta(days=d * 30 + 3),
+            ordered_at=RUN_DAY - datetime.timedelta(days=d * 30 + 3),
             source="erp",
             external_ref=f"F{n}-{d}",
         )
@@ -209,7 +209,7 @@ def test_run_survives_its_worker_being_killed_with_sigkill(worker_factory, manag
     TieringSettings.objects.filter(pk=TieringSettings.current().pk).update(chunk_size=100)
     first = worker_factory("first")
 
-    run = tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, started_by=manager)
+    run = tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.MANUAL, started_by=manager)
     _wait_for(
         lambda: TierRunChunk.objects.filter(run=run, status="done").count() >= 3,
         timeout=90,
@@ -290,7 +290,7 @@ def test_run_interrupted_by_a_database_restart_fails_cleanly_and_resumes(worker_
     customer_ids = _customers_bulk(4000, manager)
     TieringSettings.objects.filter(pk=TieringSettings.current().pk).update(chunk_size=100)
     worker_factory("db")
-    run = tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, started_by=manager)
+    run = tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.MANUAL, started_by=manager)
     _wait_for(
         lambda: TierRunChunk.objects.filter(run=run, status="done").count() >= 3,
         timeout=90,
@@ -345,14 +345,14 @@ def test_two_runs_started_at_the_same_moment_exactly_one_proceeds(client, admin_
         client.force_login(admin_user)
         barrier.wait()
         outcomes["api"] = client.post(
-            reverse("api:tier-run-list"), {"as_of": AS_OF.isoformat()}, content_type="application/json"
+            reverse("api:tier-run-list"), {"as_of": RUN_DAY.isoformat()}, content_type="application/json"
         )
         connection.close()
 
     def from_beat():
         barrier.wait()
         try:
-            outcomes["beat"] = tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.SCHEDULE, enqueue=False)
+            outcomes["beat"] = tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.SCHEDULE, enqueue=False)
         except ConflictError as exc:
             outcomes["beat"] = exc
         connection.close()
@@ -372,4 +372,4 @@ def test_two_runs_started_at_the_same_moment_exactly_one_proceeds(client, admin_
         assert api.status_code == 409, api.content
         assert api.json()["error"]["code"] == "run_in_progress" and api.json()["error"]["message"]
     # The beat task reports a refusal instead of failing.
-    assert tiering_tasks.tier_run_scheduled(as_of=AS_OF.isoformat()) is None
+    assert tiering_tasks.tier_run_scheduled(as_of=RUN_DAY.isoformat()) is None

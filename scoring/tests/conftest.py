@@ -1,13 +1,11 @@
 """Fixtures for scoring tests: the seeded default profile as editable rule dicts."""
 
-import datetime
 
 import pytest
 from django.utils import translation
 
+from core.tests.clock import AS_OF
 from scoring.models import ScoringProfile
-
-AS_OF = datetime.date(2026, 9, 30)
 
 
 @pytest.fixture(autouse=True)

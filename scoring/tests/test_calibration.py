@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from core.tests.clock import AS_OF
 from crm.tests.factories import CustomerFactory
 from scoring.calibration import calibration_suggest, thresholds_for_shares
 from scoring.models import Tier
@@ -38,7 +39,7 @@ def test_no_customers_keeps_thresholds_descending():
 def test_calibration_suggests_without_writing(db):
     for year in range(2016, 2026):  # tenure differs, so do the scores
         CustomerFactory(cooperation_since=datetime.date(year, 1, 1))
-    calibration = calibration_suggest(as_of=datetime.date(2026, 9, 30))
+    calibration = calibration_suggest(as_of=AS_OF)
 
     assert set(calibration.suggested) == {"vip", "core", "potential", "ordinary"}
     values = list(calibration.suggested.values())

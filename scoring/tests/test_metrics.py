@@ -6,11 +6,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.tests.clock import AS_OF
 from crm.models import Customer, Interaction
 from crm.tests.factories import CustomerFactory, InteractionFactory, OrderFactory, SurveyFactory, industry
 from scoring.metrics import METRIC_CHOICES, METRICS, metric_table, window_start
 
-AS_OF = datetime.date(2026, 9, 30)
 DAY = datetime.timedelta(days=1)
 
 

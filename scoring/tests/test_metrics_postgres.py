@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from django.db import connection
 
+from core.tests.clock import AS_OF
 from crm.models import Customer, Interaction
 from crm.tests.factories import CustomerFactory, InteractionFactory, OrderFactory, SurveyFactory, industry
 from scoring import metrics
@@ -19,7 +20,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="compares the PostgreSQL path with the portable one"),
 ]
 
-AS_OF = datetime.date(2026, 9, 30)
 
 
 def portable_table(customers, complaints_window_days=90) -> metrics.MetricTable:

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.exceptions import DomainError
+from core.tests.clock import AS_OF
 from crm.models import Customer
 from crm.tests.factories import CustomerFactory, OrderFactory, SurveyFactory, industry
 from scoring import selectors, services
@@ -119,7 +120,6 @@ def test_tiers_update_refuses_non_list(db):
 
 # --- scoring from the database -----------------------------------------------------------------
 
-AS_OF = datetime.date(2026, 9, 30)
 
 
 def method_example(**fields):

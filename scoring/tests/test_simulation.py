@@ -5,14 +5,13 @@ import numpy as np
 import pytest
 
 from core.exceptions import DomainError
+from core.tests.clock import AS_OF
 from crm.models import Customer
 from crm.tests.factories import CustomerFactory, OrderFactory, industry
 from scoring import simulation
 from scoring.models import ScoringProfile, Tier
 from scoring.selectors import tiers_load
 from scoring.tests.conftest import rules_as_dicts
-
-AS_OF = datetime.date(2026, 9, 30)
 
 
 def big_spender(**fields):

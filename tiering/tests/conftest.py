@@ -8,12 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from core.tests.clock import RUN_DAY
 from crm.tests.factories import CustomerFactory, OrderFactory, SurveyFactory
 from scoring.models import Tier
 from tiering import services
 from tiering.models import TieringSettings
-
-AS_OF = datetime.date(2026, 10, 1)
 
 
 def orders_add(customer, *, count: int, amount: str, start: datetime.date = datetime.date(2026, 9, 25)):
@@ -51,7 +50,7 @@ def weak(manager):
     return weak_customer(manager)
 
 
-def run_now(as_of=AS_OF, **options):
+def run_now(as_of=RUN_DAY, **options):
     """Start a run and execute it in this process (what eager Celery does after commit)."""
     options.setdefault("trigger", "manual")
     run = services.tier_run_start(as_of=as_of, enqueue=False, **options)

@@ -4,15 +4,16 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from core.tests.clock import RUN_DAY
 from tiering.models import Notice, TierOverride, TierRun
-from tiering.tests.conftest import AS_OF, run_now
+from tiering.tests.conftest import run_now
 
 LATER = datetime.date(2027, 7, 1)
 
 
 @pytest.fixture
 def history(strong, weak):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     return run_now(LATER)
 
 

@@ -3,14 +3,15 @@ import datetime
 import pytest
 
 from core.exceptions import DomainError
+from core.tests.clock import RUN_DAY
 from tiering import letters
-from tiering.tests.conftest import AS_OF, run_now
+from tiering.tests.conftest import run_now
 
 LATER = datetime.date(2027, 7, 1)
 
 
 def test_the_letter_explains_the_downgrade_and_points_to_return(strong, tiers):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     run_now(LATER)
     letter = letters.downgrade_letter(strong)
     assert letter.from_tier == tiers["vip"] and letter.to_tier.rank > tiers["vip"].rank
@@ -22,7 +23,7 @@ def test_the_letter_explains_the_downgrade_and_points_to_return(strong, tiers):
 
 
 def test_the_letter_is_in_the_customers_language(strong):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     run_now(LATER)
     html = letters.downgrade_letter_html(strong)
     assert 'lang="zh-hans"' in html and "VIP客户" in html and strong.name in html
@@ -34,6 +35,6 @@ def test_the_letter_is_in_the_customers_language(strong):
 
 
 def test_no_downgrade_no_letter(strong):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     with pytest.raises(DomainError):
         letters.downgrade_letter(strong)

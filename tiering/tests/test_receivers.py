@@ -7,10 +7,11 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from core.tests.clock import RUN_DAY
 from crm.models import Interaction
 from crm.tests.factories import InteractionFactory
 from tiering.models import Notice
-from tiering.tests.conftest import AS_OF, run_now
+from tiering.tests.conftest import run_now
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 TODAY = datetime.datetime(2026, 11, 15, 10, 0, tzinfo=SHANGHAI)
@@ -34,7 +35,7 @@ def _third_complaint_through_api(integration_api, customer):
 def test_a_third_complaint_raises_the_complaints_warning_whichever_door(
     door, strong, manager, admin_user, client, integration_api, django_capture_on_commit_callbacks
 ):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     for day in (1, 5):
         InteractionFactory(customer=strong, kind=Interaction.Kind.COMPLAINT, occurred_at=datetime.date(2026, 11, day))
     with time_machine.travel(TODAY, tick=False), django_capture_on_commit_callbacks(execute=True):
@@ -55,7 +56,7 @@ def test_a_third_complaint_raises_the_complaints_warning_whichever_door(
 def test_an_order_corrected_in_admin_reevaluates_its_customer(
     strong, admin_user, client, django_capture_on_commit_callbacks
 ):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     order = strong.orders.order_by("-ordered_at").first()
     client.force_login(admin_user)
     with time_machine.travel(TODAY, tick=False), django_capture_on_commit_callbacks(execute=True):

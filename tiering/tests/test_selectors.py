@@ -5,13 +5,15 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from core.exceptions import DomainError
+from core.tests.clock import RUN_DAY
 from crm.models import Customer
 from crm.selectors import customers_visible_to
 from crm.tests.factories import CustomerFactory
 from scoring.models import Tier
 from tiering import selectors, services
-from tiering.models import Notice, TierChange, TierRun
-from tiering.tests.conftest import AS_OF, run_now, strong_customer
+from tiering.models import Notice, TierChange
+from tiering.tests.conftest import run_now, strong_customer
+from tiering.tests.factories import TierChangeFactory, TierRunFactory
 
 LATER = datetime.date(2027, 7, 1)
 
@@ -19,7 +21,7 @@ LATER = datetime.date(2027, 7, 1)
 def _two_downgrades(manager, outsider):
     strong_customer(manager)
     strong_customer(outsider)
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     return run_now(LATER)
 
 
@@ -84,11 +86,11 @@ def test_history_and_latest_run(manager, outsider):
 @pytest.mark.django_db
 def test_changes_by_direction_count_only_the_given_customers(manager, outsider):
     tiers = {tier.code: tier for tier in Tier.objects.all()}
-    run = TierRun.objects.create(period="2026-Q3", as_of=datetime.date(2026, 9, 30), status="succeeded")
+    run = TierRunFactory()
     mine = CustomerFactory(account_manager=manager)
     theirs = CustomerFactory(account_manager=outsider)
     for customer, direction in ((mine, "upgrade"), (theirs, "upgrade"), (theirs, "downgrade")):
-        TierChange.objects.create(
+        TierChangeFactory(
             run=run if customer is mine or direction == "upgrade" else None,
             customer=customer,
             from_tier=tiers["core"],

@@ -4,9 +4,10 @@ import logging
 
 from django.core import mail
 
+from core.tests.clock import RUN_DAY
 from tiering.models import Notice
 from tiering.services.notices import notice_build
-from tiering.tests.conftest import AS_OF, run_now
+from tiering.tests.conftest import run_now
 
 LATER = datetime.date(2027, 7, 1)
 
@@ -16,7 +17,7 @@ def test_downgrade_notice_is_logged_and_emailed_when_enabled(
 ):
     settings.NOTICE_EMAILS_ENABLED = True
     settings.LANGUAGE_CODE = "en"
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     caplog.set_level(logging.INFO, logger="tiering.notices")
     with django_capture_on_commit_callbacks(execute=True):
         run_now(LATER)
@@ -29,7 +30,7 @@ def test_downgrade_notice_is_logged_and_emailed_when_enabled(
 
 
 def test_no_email_by_default(strong, django_capture_on_commit_callbacks):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     with django_capture_on_commit_callbacks(execute=True):
         run_now(LATER)
     assert mail.outbox == []

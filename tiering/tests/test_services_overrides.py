@@ -5,9 +5,10 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 
 from core.exceptions import DomainError
+from core.tests.clock import RUN_DAY
 from tiering import services
 from tiering.models import Notice, TierChange, TierOverride
-from tiering.tests.conftest import AS_OF, run_now
+from tiering.tests.conftest import run_now
 
 TODAY = datetime.datetime(2026, 10, 10, 12, tzinfo=datetime.UTC)
 
@@ -19,7 +20,7 @@ def _clock():
 
 
 def test_an_override_changes_the_tier_at_once_and_is_audited(strong, tiers, admin_user, manager):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     override = services.override_set(
         customer=strong, tier="core", reason="Chairs the regional business association", set_by=admin_user
     )
@@ -56,7 +57,7 @@ def test_a_manager_without_the_permission_may_not_override(strong, outsider):
 
 
 def test_removing_an_override_restores_the_computed_tier(strong, tiers, admin_user):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     services.override_set(customer=strong, tier="potential", reason="Trial", set_by=admin_user)
     services.override_remove(customer=strong, removed_by=admin_user)
     strong.refresh_from_db()
@@ -68,7 +69,7 @@ def test_removing_an_override_restores_the_computed_tier(strong, tiers, admin_us
 
 
 def test_expired_overrides_fall_back_to_the_computed_tier(strong, tiers, admin_user):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     services.override_set(
         customer=strong, tier="potential", reason="Trial", expires_on=datetime.date(2026, 10, 20), set_by=admin_user
     )

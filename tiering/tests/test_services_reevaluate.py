@@ -5,11 +5,12 @@ from decimal import Decimal
 import pytest
 import time_machine
 
+from core.tests.clock import RUN_DAY
 from crm.models import Interaction
 from crm.tests.factories import CustomerFactory, InteractionFactory, OrderFactory
 from tiering import services, tasks
 from tiering.models import Notice
-from tiering.tests.conftest import AS_OF, orders_add, run_now
+from tiering.tests.conftest import orders_add, run_now
 
 LATER = datetime.date(2026, 11, 15)
 
@@ -21,7 +22,7 @@ def _reevaluate(customer, as_of=LATER):
 
 
 def test_spend_up_by_thirty_percent_raises_a_flag_and_a_notice(strong, manager):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     orders_add(strong, count=8, amount="50000.00", start=datetime.date(2026, 11, 10))
     customer = _reevaluate(strong)
     assert "spend_up" in customer.flags
@@ -33,13 +34,13 @@ def test_spend_up_by_thirty_percent_raises_a_flag_and_a_notice(strong, manager):
 
 
 def test_spend_down_by_half_raises_a_flag(strong):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     customer = _reevaluate(strong, as_of=datetime.date(2027, 5, 1))
     assert "spend_down" in customer.flags
 
 
 def test_three_complaints_in_ninety_days_raise_a_flag(strong):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     for day in (1, 5, 9):
         InteractionFactory(customer=strong, kind=Interaction.Kind.COMPLAINT, occurred_at=datetime.date(2026, 11, day))
     customer = _reevaluate(strong)
@@ -47,13 +48,13 @@ def test_three_complaints_in_ninety_days_raise_a_flag(strong):
 
 
 def test_six_months_without_an_order_raises_a_flag(strong):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     customer = _reevaluate(strong, as_of=datetime.date(2027, 3, 26))
     assert "no_order" in customer.flags
 
 
 def test_the_same_flag_is_noticed_once(strong):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     for day in (1, 5, 9):
         InteractionFactory(customer=strong, kind=Interaction.Kind.COMPLAINT, occurred_at=datetime.date(2026, 11, day))
     _reevaluate(strong)
@@ -62,7 +63,7 @@ def test_the_same_flag_is_noticed_once(strong):
 
 
 def test_flag_thresholds_are_editable(strong, tiering_settings):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     tiering_settings.complaints_threshold = 1
     tiering_settings.save()
     InteractionFactory(customer=strong, kind=Interaction.Kind.COMPLAINT, occurred_at=datetime.date(2026, 11, 1))
@@ -70,7 +71,7 @@ def test_flag_thresholds_are_editable(strong, tiering_settings):
 
 
 def test_enqueue_after_commit_runs_the_reevaluation(strong, django_capture_on_commit_callbacks):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     for day in (1, 5, 9):
         InteractionFactory(customer=strong, kind=Interaction.Kind.COMPLAINT, occurred_at=datetime.date(2026, 11, day))
     with time_machine.travel(datetime.datetime(2026, 11, 15, 4, tzinfo=datetime.UTC)):
@@ -93,7 +94,7 @@ def test_enqueue_never_raises_when_the_broker_is_down(strong, monkeypatch, caplo
 
 
 def test_the_sweep_reevaluates_customers_with_new_data(strong, weak, tiering_settings):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     start = datetime.datetime(2026, 11, 15, 1, tzinfo=datetime.UTC)
     tiering_settings.last_sweep_at = start
     tiering_settings.save()

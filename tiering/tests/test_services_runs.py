@@ -7,12 +7,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.exceptions import ConflictError, DomainError
+from core.tests.clock import RUN_DAY
 from crm.models import Customer
 from crm.tests.factories import CustomerFactory
 from tiering import services
 from tiering.models import Notice, TierAssignment, TierChange, TierRun, TierRunChunk
 from tiering.services import runs
-from tiering.tests.conftest import AS_OF, orders_add, run_now, strong_customer, weak_customer
+from tiering.tests.conftest import orders_add, run_now, strong_customer, weak_customer
 from tiering.tests.faults import chunk_faults
 
 NEXT_QUARTER = datetime.date(2027, 1, 1)
@@ -23,7 +24,7 @@ def test_a_run_tiers_every_customer_and_writes_one_history_row_each(
     strong, weak, tiers, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        run = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL)
+        run = services.tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.MANUAL)
     run.refresh_from_db()
     assert run.status == TierRun.Status.SUCCEEDED
     assert run.period == "2026-Q4" and run.total == 2 and run.done == 2
@@ -45,7 +46,7 @@ def test_a_run_tiers_every_customer_and_writes_one_history_row_each(
 def test_an_upgrade_creates_a_change_a_notice_and_a_log_line(
     weak, manager, tiers, caplog, django_capture_on_commit_callbacks
 ):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     orders_add(weak, count=24, amount="25000.00", start=datetime.date(2026, 12, 20))
     caplog.set_level(logging.INFO, logger="tiering.notices")
     with django_capture_on_commit_callbacks(execute=True):
@@ -65,7 +66,7 @@ def test_an_upgrade_creates_a_change_a_notice_and_a_log_line(
 def test_each_notice_of_a_run_names_the_change_of_its_own_customer(manager, tiers):
     climbers = [weak_customer(manager) for _ in range(3)]
     fallers = [strong_customer(manager) for _ in range(2)]
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     for customer in climbers:
         orders_add(customer, count=24, amount="25000.00", start=datetime.date(2026, 12, 20))
     run = run_now(LATER)  # the fallers' orders are now more than a year old
@@ -78,7 +79,7 @@ def test_each_notice_of_a_run_names_the_change_of_its_own_customer(manager, tier
 
 
 def test_a_downgrade_names_the_rules_that_fell_most(strong, tiers):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     run = run_now(LATER)
     change = TierChange.objects.get(run=run, customer=strong)
     assert change.direction == "downgrade" and change.from_tier == tiers["vip"]
@@ -87,16 +88,16 @@ def test_a_downgrade_names_the_rules_that_fell_most(strong, tiers):
 
 
 def test_a_period_with_a_successful_run_is_refused_unless_forced(strong):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     with pytest.raises(ConflictError) as error:
-        services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.SCHEDULE, enqueue=False)
+        services.tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.SCHEDULE, enqueue=False)
     assert "2026-Q4" in error.value.message and "period" in error.value.fields
-    forced = run_now(AS_OF, force=True)
+    forced = run_now(RUN_DAY, force=True)
     assert forced.status == TierRun.Status.SUCCEEDED and forced.forced
 
 
 def test_a_forced_rerun_never_duplicates_changes_or_notices(strong, weak):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     run_now(LATER)
     changes, notices = TierChange.objects.count(), Notice.objects.count()
     assert changes == 1 and notices == 1
@@ -110,15 +111,15 @@ def test_a_forced_rerun_never_duplicates_changes_or_notices(strong, weak):
 
 
 def test_a_second_run_while_one_is_in_progress_is_a_conflict(strong):
-    services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, enqueue=False)
+    services.tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.MANUAL, enqueue=False)
     with pytest.raises(ConflictError) as error:
-        services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, period="other", enqueue=False)
+        services.tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.MANUAL, period="other", enqueue=False)
     assert error.value.code == "run_in_progress"
     assert TierRun.objects.count() == 1
 
 
 def test_a_monthly_run_covers_only_vip_and_flagged_customers(strong, weak, manager):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     CustomerFactory(account_manager=manager)  # never tiered, no flags
     run = run_now(datetime.date(2026, 11, 1), scope=TierRun.Scope.VIP_AND_AT_RISK)
     assert run.period == "2026-11"
@@ -126,12 +127,12 @@ def test_a_monthly_run_covers_only_vip_and_flagged_customers(strong, weak, manag
 
 
 def test_a_dry_run_reports_but_writes_nothing(strong, weak):
-    run = run_now(AS_OF, dry_run=True)
+    run = run_now(RUN_DAY, dry_run=True)
     assert run.status == TierRun.Status.SUCCEEDED and run.tier_counts == {"vip": 1, "dormant": 1}
     assert not TierAssignment.objects.exists()
     assert not Customer.objects.filter(tier__isnull=False).exists()
     # A dry run does not use up the period.
-    assert run_now(AS_OF).status == TierRun.Status.SUCCEEDED
+    assert run_now(RUN_DAY).status == TierRun.Status.SUCCEEDED
 
 
 @pytest.mark.parametrize(
@@ -144,7 +145,7 @@ def test_a_dry_run_reports_but_writes_nothing(strong, weak):
     ],
 )
 def test_bad_input_names_the_field_and_creates_nothing(db, options, field):
-    arguments = {"as_of": AS_OF, "trigger": "manual", **options}
+    arguments = {"as_of": RUN_DAY, "trigger": "manual", **options}
     with pytest.raises(DomainError) as error:
         services.tier_run_start(**arguments)
     assert field in error.value.fields
@@ -157,7 +158,7 @@ def test_a_chunk_that_fails_once_is_retried_and_writes_once(
     tiering_settings.chunk_size = 1
     tiering_settings.save()
     with chunk_faults("raise:1"), django_capture_on_commit_callbacks(execute=True):
-        run = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL)
+        run = services.tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.MANUAL)
     run.refresh_from_db()
     assert run.status == TierRun.Status.SUCCEEDED
     assert list(run.chunks.order_by("index").values_list("attempts", flat=True)) == [1, 2]
@@ -177,7 +178,7 @@ def test_a_failed_run_resumes_without_redoing_finished_chunks(strong, weak, tier
         original(run, chunk, evaluation)
 
     monkeypatch.setattr(runs, "_chunk_write", broken)
-    run = run_now(AS_OF)
+    run = run_now(RUN_DAY)
     assert run.status == TierRun.Status.FAILED and "database went away" in run.error
     assert run.chunks.get(index=1).status == TierRunChunk.Status.FAILED
     monkeypatch.setattr(runs, "_chunk_write", original)
@@ -196,7 +197,7 @@ def test_a_chunk_costs_the_same_number_of_queries_for_ten_or_forty_customers(man
         for _ in range(size):
             strong_customer(manager)
             weak_customer(manager)
-        run_now(AS_OF, force=True)
+        run_now(RUN_DAY, force=True)
         run = services.tier_run_start(as_of=LATER, trigger="manual", force=True, enqueue=False)
         with CaptureQueriesContext(connection) as queries:
             services.chunk_process(run.chunks.get().pk)
@@ -216,7 +217,7 @@ def test_override_wins_in_a_run_until_it_expires(strong, tiers, admin_user, tier
             expires_on=datetime.date(2027, 1, 1),
             set_by=admin_user,
         )
-    run = run_now(AS_OF)
+    run = run_now(RUN_DAY)
     assignment = TierAssignment.objects.get(run=run, customer=strong)
     assert assignment.overridden and assignment.tier == tiers["potential"] and assignment.computed_tier == tiers["vip"]
     strong.refresh_from_db()
@@ -229,7 +230,7 @@ def test_override_wins_in_a_run_until_it_expires(strong, tiers, admin_user, tier
 def test_grace_keeps_the_tier_for_the_configured_runs(strong, tiers, tiering_settings):
     tiering_settings.grace_runs = 2
     tiering_settings.save()
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     held = run_now(LATER)
     strong.refresh_from_db()
     assert strong.tier == tiers["vip"] and strong.computed_tier != tiers["vip"] and strong.runs_below_threshold == 1
@@ -248,7 +249,7 @@ def test_a_run_that_cannot_be_queued_fails_cleanly_and_can_be_resumed(
 
     monkeypatch.setattr(runs, "tier_run_dispatch", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
-        run = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.API)
+        run = services.tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.API)
     run.refresh_from_db()
     assert run.status == TierRun.Status.FAILED and "not queued" in run.error
     monkeypatch.undo()
@@ -259,7 +260,7 @@ def test_a_run_that_cannot_be_queued_fails_cleanly_and_can_be_resumed(
 
 
 def test_a_customer_deleted_while_its_chunk_is_scored_leaves_no_history_behind(strong, weak, monkeypatch):
-    run_now(AS_OF)
+    run_now(RUN_DAY)
     weak_id = weak.pk
     real = runs.customers_evaluate
 
@@ -279,7 +280,7 @@ def test_a_customer_deleted_while_its_chunk_is_scored_leaves_no_history_behind(s
 
 @pytest.mark.parametrize("change", ["reordered", "one metric fewer"])
 def test_reasons_read_earlier_snapshots_taken_with_another_metric_order(weak, change):
-    first = run_now(AS_OF)
+    first = run_now(RUN_DAY)
     keys = list(first.metric_keys)
     older = list(reversed(keys)) if change == "reordered" else keys[1:]
     assignment = TierAssignment.objects.select_related("run").get(run=first, customer=weak)

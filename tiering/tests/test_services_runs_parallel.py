@@ -8,11 +8,12 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from core.tests.clock import RUN_DAY
 from crm.models import Customer
 from tiering import persist, services
 from tiering.models import TierAssignment, TierChange, TieringSettings, TierRun, TierRunChunk
 from tiering.services import runs
-from tiering.tests.conftest import AS_OF, strong_customer, weak_customer
+from tiering.tests.conftest import strong_customer, weak_customer
 from tiering.tests.faults import chunk_faults
 
 pytestmark = [
@@ -35,7 +36,7 @@ def six_customers(postgres, manager):
 
 
 def _start():
-    return services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, enqueue=False)
+    return services.tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.MANUAL, enqueue=False)
 
 
 def test_chunks_run_in_worker_processes_and_every_customer_is_tiered_once(six_customers):

@@ -13,10 +13,10 @@ from django.db import OperationalError
 from django.utils import timezone, translation
 
 from config.celery import app as celery_app
+from core.tests.clock import RUN_DAY
 from tiering import services, tasks
 from tiering.models import TierRun, TierRunChunk
 from tiering.services import task_names
-from tiering.tests.conftest import AS_OF
 
 ROOT = Path(__file__).resolve().parents[2]
 SENT_BY_NAME = {
@@ -62,7 +62,7 @@ def test_a_chunk_that_keeps_failing_is_marked_failed_and_the_run_closes_with_the
     tiering_settings.save()
     monkeypatch.setattr(services, "chunk_process", _failing(RuntimeError("disk full")))
     with django_capture_on_commit_callbacks(execute=True):
-        run = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL)
+        run = services.tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.MANUAL)
     run.refresh_from_db()
     assert run.status == TierRun.Status.FAILED
     assert "disk full" in run.error
@@ -78,7 +78,7 @@ def test_database_outages_are_retried_longer_than_ordinary_errors(monkeypatch, s
             raise OperationalError("server closed the connection unexpectedly")
         return services.runs.chunk_process(chunk_id)
 
-    run = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, enqueue=False)
+    run = services.tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.MANUAL, enqueue=False)
     chunk = run.chunks.get()
     monkeypatch.setattr(services, "chunk_process", flaky)
     assert tasks.tier_run_chunk.apply(args=[chunk.pk]).get() == chunk.pk
@@ -88,7 +88,7 @@ def test_database_outages_are_retried_longer_than_ordinary_errors(monkeypatch, s
 
 
 def test_the_sweep_fails_a_run_that_stopped_making_progress(strong, tiering_settings):
-    stalled = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, enqueue=False)
+    stalled = services.tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.MANUAL, enqueue=False)
     long_ago = timezone.now() - datetime.timedelta(hours=2)
     TierRun.objects.filter(pk=stalled.pk).update(
         status=TierRun.Status.RUNNING, created_at=long_ago, started_at=long_ago
@@ -105,7 +105,7 @@ def test_the_sweep_fails_a_run_that_stopped_making_progress(strong, tiering_sett
 
 @pytest.mark.parametrize("minutes_ago", [5, 29])
 def test_the_sweep_leaves_a_run_with_recent_progress_alone(strong, tiering_settings, minutes_ago):
-    run = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, enqueue=False)
+    run = services.tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.MANUAL, enqueue=False)
     recently = timezone.now() - datetime.timedelta(minutes=minutes_ago)
     TierRun.objects.filter(pk=run.pk).update(
         status=TierRun.Status.RUNNING, created_at=recently - datetime.timedelta(hours=1), started_at=recently

@@ -20,11 +20,12 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery import app
+from core.tests.clock import RUN_DAY
 from crm.models import Customer
 from crm.tests.test_faults import celery_broker
 from tiering import services
 from tiering.models import Notice, TierAssignment, TierChange, TieringSettings, TierRun
-from tiering.tests.conftest import AS_OF, strong_customer, weak_customer
+from tiering.tests.conftest import strong_customer, weak_customer
 from tiering.tests.faults import FAULT_ENV
 
 pytestmark = [
@@ -134,7 +135,7 @@ def test_a_full_retier_on_a_real_worker(manager, celery_sender):
     _customers(manager)
     worker = _worker()
     try:
-        first = _wait_for(services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.SCHEDULE))
+        first = _wait_for(services.tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.SCHEDULE))
         assert first.status == TierRun.Status.SUCCEEDED, first.error
         assert first.tier_counts == {"vip": STRONG, "dormant": WEAK} and first.done == STRONG + WEAK
         assert TierAssignment.objects.filter(run=first).count() == STRONG + WEAK
@@ -152,7 +153,7 @@ def test_a_full_retier_on_a_real_worker(manager, celery_sender):
 
 def test_failed_and_killed_chunks_complete_on_retry_exactly_once(manager, celery_sender):
     _customers(manager)
-    first = services.tier_run_start(as_of=AS_OF, trigger=TierRun.Trigger.MANUAL, enqueue=False)
+    first = services.tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.MANUAL, enqueue=False)
     services.tier_run_execute(first)
     # Chunk 1 raises after writing its rows; chunk 3's worker process dies mid-transaction.
     worker = _worker(fault="raise:1,exit:3")

@@ -7,11 +7,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from core.tests.clock import AS_OF
 from crm.tests.factories import CustomerFactory, OrderFactory, SurveyFactory, industry
-from scoring.models import ScoringProfile, Tier
-from tiering.models import Notice, TierAssignment, TierChange, TierRun
-
-AS_OF = datetime.date(2026, 9, 30)
+from scoring.models import Tier
+from tiering.tests.factories import NoticeFactory, TierAssignmentFactory, TierChangeFactory, TierRunFactory
 
 
 @pytest.fixture
@@ -27,57 +26,46 @@ def tiered_customer(manager, tier: Tier, score: str, **fields):
 
 def downgrade(customer, *, run, previous_run, from_tier, to_tier, recipient, score_before="91.00", score="78.20"):
     """A recorded downgrade with the two assignments behind it and the manager's notice."""
-    profile = ScoringProfile.objects.get(is_default=True)
     for tier, value, at_run in ((from_tier, score_before, previous_run), (to_tier, score, run)):
-        TierAssignment.objects.create(
+        TierAssignmentFactory(
             run=at_run,
             customer=customer,
             score=Decimal(value),
             computed_tier=tier,
-            tier=tier,
-            profile=profile,
-            profile_version=profile.version,
             points={"spend_12m": float(value) / 4},
             metrics={},
         )
-    change = TierChange.objects.create(
+    change = TierChangeFactory(
         run=run,
         customer=customer,
         from_tier=from_tier,
         to_tier=to_tier,
-        direction="downgrade",
         score_before=Decimal(score_before),
         score=Decimal(score),
-        reasons=[],
     )
-    return Notice.objects.create(kind="downgrade", customer=customer, recipient=recipient, change=change, run=run)
+    return NoticeFactory(change=change, recipient=recipient)
 
 
 def upgrade(customer, *, run, from_tier, to_tier, recipient):
-    change = TierChange.objects.create(
+    change = TierChangeFactory(
         run=run,
         customer=customer,
         from_tier=from_tier,
         to_tier=to_tier,
-        direction="upgrade",
         score_before=Decimal("70.00"),
         score=Decimal("80.00"),
-        reasons=[],
     )
-    return Notice.objects.create(kind="upgrade", customer=customer, recipient=recipient, change=change, run=run)
+    return NoticeFactory(change=change, recipient=recipient)
 
 
 @pytest.fixture
 def book(manager, outsider, tiers):
     """The manager owns a VIP, a core (downgraded), a potential (upgraded, flagged) and an untiered
     customer; the outsider owns one core customer with an open notice."""
-    previous_run = TierRun.objects.create(
-        period="2026-Q2", as_of=datetime.date(2026, 6, 30), status="succeeded", total=4, done=4
-    )
-    run = TierRun.objects.create(
+    previous_run = TierRunFactory(period="2026-Q2", as_of=datetime.date(2026, 6, 30), total=4, done=4)
+    run = TierRunFactory(
         period="2026-Q3",
         as_of=AS_OF,
-        status="succeeded",
         total=5,
         done=5,
         upgrades=1,

@@ -12,6 +12,7 @@ from django.db import connections
 from django.urls import reverse
 
 from tiering.models import Notice, TierRun
+from tiering.tests.factories import TierRunFactory
 
 # Playwright's sync API runs an event loop; Django refuses ORM calls from such a thread without this.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -136,9 +137,7 @@ def test_phone_width_keeps_the_list_readable(live_server, book, browser):
 
 
 def test_a_running_run_shows_live_progress_and_the_page_refreshes_when_it_ends(live_server, book, admin_user, browser):
-    run = TierRun.objects.create(
-        period="2026-Q4", as_of=datetime.date(2026, 12, 31), status="running", total=200, done=50
-    )
+    run = TierRunFactory(period="2026-Q4", as_of=datetime.date(2026, 12, 31), status="running", total=200, done=50)
     page = new_page(browser, locale="en-US")
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", "admin")

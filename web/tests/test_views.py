@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from crm.tests.factories import CustomerFactory, UserFactory
 from tiering.models import Notice, TierRun
+from tiering.tests.factories import TierOverrideFactory, TierRunFactory
 from web.tests.conftest import tiered_customer
 
 pytestmark = pytest.mark.django_db
@@ -231,14 +232,9 @@ def test_detail_shows_service_level_history_and_letter_link(manager_client, book
 
 
 def test_detail_shows_an_override_with_reason_and_expiry(manager_client, book, tiers, admin_user):
-    from tiering.models import TierOverride
 
-    TierOverride.objects.create(
-        customer=book["potential"],
-        tier=tiers["core"],
-        reason="Chairs the regional business association",
-        expires_on=datetime.date(2099, 12, 31),
-        created_by=admin_user,
+    TierOverrideFactory(
+        customer=book["potential"], tier=tiers["core"], expires_on=datetime.date(2099, 12, 31), created_by=admin_user
     )
     body = manager_client.get(reverse("web:customer-detail", args=[book["potential"].code])).content.decode()
     assert "Chairs the regional business association" in body
@@ -348,7 +344,7 @@ def test_starting_a_done_period_again_is_a_message_not_an_error(admin_client_log
 
 
 def test_starting_a_run_while_one_is_running_is_a_message(admin_client_logged, book):
-    TierRun.objects.create(period="2026-Q4", as_of=datetime.date(2026, 12, 31), status="running", total=10)
+    TierRunFactory(period="2026-Q4", as_of=datetime.date(2026, 12, 31), status="running", total=10)
     response = admin_client_logged.post("/runs/start/", {"as_of": "2026-12-31"}, follow=True)
     assert response.status_code == 200
     messages = [str(m) for m in response.context["messages"]]
@@ -362,9 +358,7 @@ def test_start_with_a_bad_date_names_the_field(admin_client_logged, book):
 
 
 def test_running_run_reports_its_progress(manager_client, book):
-    run = TierRun.objects.create(
-        period="2026-Q4", as_of=datetime.date(2026, 12, 31), status="running", total=200, done=50
-    )
+    run = TierRunFactory(period="2026-Q4", as_of=datetime.date(2026, 12, 31), status="running", total=200, done=50)
     page = manager_client.get("/runs/")
     assert page.context["active"] == [run]
     progress = manager_client.get(reverse("web:run-progress", args=[run.pk])).json()

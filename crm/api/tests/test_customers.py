@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from crm.models import Customer, Order
 from crm.tests.factories import CustomerFactory, OrderFactory, SurveyFactory, UserFactory
 from scoring.models import Tier
-from tiering.models import TierOverride
+from tiering.tests.factories import TierOverrideFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/customers/"
@@ -51,7 +51,7 @@ def test_detail_shows_tier_override_and_service_level(admin_api, admin_user, cus
     Customer.objects.filter(pk=customer.pk).update(
         tier=vip, score=Decimal("91.50"), lifecycle="mature", flags=["spend_up"]
     )
-    TierOverride.objects.create(
+    TierOverrideFactory(
         customer=customer,
         tier=vip,
         reason="Chairs the trade association",
@@ -132,7 +132,7 @@ def test_list_runs_a_constant_number_of_queries(admin_api, manager, admin_user, 
     for _ in range(30):
         c = CustomerFactory(account_manager=manager)
         Customer.objects.filter(pk=c.pk).update(tier=vip, computed_tier=vip)
-        TierOverride.objects.create(customer=c, tier=vip, reason="r", created_by=admin_user)
+        TierOverrideFactory(customer=c, tier=vip, reason="r", created_by=admin_user)
     # the page, then its industries, tiers, computed tiers, managers, overrides and their tiers and authors
     with django_assert_max_num_queries(11):
         response = admin_api.get(URL, {"page_size": 30})

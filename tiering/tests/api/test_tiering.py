@@ -6,7 +6,8 @@ import time_machine
 
 from crm.tests.factories import CustomerFactory, OrderFactory
 from scoring.models import Tier
-from tiering.models import TierChange, TierOverride, TierRun
+from tiering.models import TierOverride, TierRun
+from tiering.tests.factories import TierChangeFactory, TierRunFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.UTC)
@@ -15,11 +16,11 @@ TODAY = datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.UTC)
 def _changes(customers, count):
     vip, core = Tier.objects.get(code="vip"), Tier.objects.get(code="core")
     return [
-        TierChange.objects.create(
+        TierChangeFactory(
+            run=None,
             customer=customers[n % len(customers)],
             from_tier=core,
             to_tier=vip,
-            direction="upgrade",
             score=Decimal("91"),
             score_before=Decimal("80"),
         )
@@ -122,7 +123,7 @@ def test_run_input_is_checked(integration_api):
 
 def test_manager_can_neither_start_nor_read_runs(manager_api):
     assert manager_api.post("/api/v1/tier-runs/", {}, format="json").status_code == 403
-    run = TierRun.objects.create(period="2026-Q4", as_of=datetime.date(2026, 11, 22))
+    run = TierRunFactory(period="2026-Q4", as_of=datetime.date(2026, 11, 22), status=TierRun.Status.PENDING)
     assert manager_api.get(f"/api/v1/tier-runs/{run.pk}/").status_code == 403
 
 
