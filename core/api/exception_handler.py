@@ -8,7 +8,7 @@ DRF exception all end up here, so no endpoint invents its own error format.
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -73,7 +73,3 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         response.data["error"]["retry_after_seconds"] = int(exc.wait + 0.999)
     return response
-
-
-def error_response(code: str, message: str, http_status: int = status.HTTP_400_BAD_REQUEST, fields=None) -> Response:
-    return Response(error_body(code, message, fields), status=http_status)

@@ -7,14 +7,13 @@ from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.access import user_sees_all_customers
+from core.access import rows_visible_to
 from core.api.pagination import StableCursorPagination
 from core.api.permissions import ActionPermissions
 from core.clock import local_today
 from core.exceptions import DomainError
 from crm.api.serializers.customers import CustomerSerializer
 from crm.api.views.customers import CustomerResourceViewSet
-from crm.selectors import customers_visible_to
 from tiering import selectors as tiering_selectors
 from tiering import services as tiering_services
 from tiering.api.filters import TierChangeFilter
@@ -46,10 +45,7 @@ class TierChangeFeedView(generics.ListAPIView):
     pagination_class = TierChangePagination
 
     def get_queryset(self):
-        changes = tiering_selectors.tier_changes_feed()
-        user = self.request.user
-        if not user_sees_all_customers(user):
-            changes = changes.filter(customer__in=customers_visible_to(user).values("id"))
+        changes = rows_visible_to(self.request.user, tiering_selectors.tier_changes_feed())
         return changes.select_related("customer", "from_tier", "to_tier")
 
 
