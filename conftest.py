@@ -1,8 +1,11 @@
 """The small cast every test uses: an admin, a manager who owns customers, an outsider manager, an
 integration account, and API clients with real tokens for each."""
 
+import os
+
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 
 from crm.tests.api_clients import client_for
 from crm.tests.factories import CustomerFactory, UserFactory
@@ -64,3 +67,45 @@ def outsider_api(outsider):
 @pytest.fixture
 def integration_api(integration_user):
     return client_for(integration_user)
+
+
+# --- what CI demands of a phase (set by .ci/test.sh) ------------------------------------------------
+# TEST_FORBID_SKIPS=1: any skipped test fails the run (the PostgreSQL + Redis phase: every test that
+#   needs those services must run there, so a guarantee cannot pass by being skipped).
+# TEST_DATABASE_VENDOR=postgresql: the run stops at once unless the tests really use that database.
+# TEST_LIST_DESELECTED=1: the summary names every test the marker expression left out.
+
+_deselected: list[str] = []
+
+
+def pytest_sessionstart(session):
+    wanted = os.environ.get("TEST_DATABASE_VENDOR")
+    if wanted:
+        vendor = connection.vendor
+        if vendor != wanted:
+            pytest.exit(f"this phase must run on {wanted}, but the tests' database is {vendor}", returncode=1)
+
+
+def pytest_deselected(items):
+    _deselected.extend(item.nodeid for item in items)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if os.environ.get("TEST_LIST_DESELECTED") == "1" and _deselected:
+        terminalreporter.section(f"{len(_deselected)} deselected (run in the PostgreSQL + Redis phase)")
+        for nodeid in sorted(_deselected):
+            terminalreporter.line(nodeid)
+    skipped = terminalreporter.stats.get("skipped", [])
+    if os.environ.get("TEST_FORBID_SKIPS") == "1" and skipped:
+        terminalreporter.section(f"{len(skipped)} skipped: not allowed in this phase", red=True)
+        for report in skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            terminalreporter.line(f"{report.nodeid}: {reason}")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("TEST_FORBID_SKIPS") == "1" and skipped and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

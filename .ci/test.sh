@@ -13,6 +13,8 @@ services_start
 
 export DJANGO_SETTINGS_MODULE=config.settings_test
 PYTEST_ARGS=(--timeout="${TEST_TIMEOUT:-900}")
+COVERAGE_ARGS=(--cov=config --cov=core --cov=crm --cov=scoring --cov=tiering --cov=web --cov-branch
+    --cov-report=term:skip-covered)
 failed=()
 
 step() {
@@ -25,11 +27,17 @@ step "ruff check" .venv/bin/ruff check .
 step "import layers (lint-imports, .importlinter)" .venv/bin/lint-imports
 step "makemigrations --check" .venv/bin/python manage.py makemigrations --check --dry-run
 step "security audit (ruff S, bandit, pip-audit)" bash .ci/audit.sh
+# The embedded default: tests that need PostgreSQL or a real broker are deselected by marker,
+# and the summary names each of them (they run in the last phase).
 step "fast suite on SQLite (eager Celery)" \
-    env -u DATABASE_URL -u CELERY_BROKER_URL -u TEST_CELERY_BROKER_URL -u TEST_REDIS_URL \
+    env -u DATABASE_URL -u CELERY_BROKER_URL -u TEST_CELERY_BROKER_URL -u TEST_REDIS_URL TEST_LIST_DESELECTED=1 \
     .venv/bin/pytest -q -m "not slow and not postgres" "${PYTEST_ARGS[@]}"
 # Last, so the suite's own summary line closes the output. Exit code 5 (no tests) fails too.
-step "whole suite on PostgreSQL + Redis" .venv/bin/pytest -q "${PYTEST_ARGS[@]}"
+# Every test runs here and none may skip (the run stops unless the database really is
+# PostgreSQL); line and branch coverage is printed, each module below 100% named.
+step "whole suite on PostgreSQL + Redis" \
+    env TEST_FORBID_SKIPS=1 TEST_DATABASE_VENDOR=postgresql \
+    .venv/bin/pytest -q -rs "${PYTEST_ARGS[@]}" "${COVERAGE_ARGS[@]}"
 
 if [ "${#failed[@]}" -gt 0 ]; then
     printf 'make test: FAILED: %s\n' "$(IFS=,; echo "${failed[*]}")" >&2
