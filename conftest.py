@@ -4,6 +4,7 @@ integration account, and API clients with real tokens for each."""
 import os
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
 
@@ -86,13 +87,24 @@ def pytest_sessionstart(session):
             pytest.exit(f"this phase must run on {wanted}, but the tests' database is {vendor}", returncode=1)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `production` need the production settings: with any other settings module
+    they are deselected (and named when TEST_LIST_DESELECTED is set), never skipped."""
+    if settings.SETTINGS_MODULE == "config.settings":
+        return
+    production = [item for item in items if item.get_closest_marker("production")]
+    if production:
+        items[:] = [item for item in items if not item.get_closest_marker("production")]
+        config.hook.pytest_deselected(items=production)
+
+
 def pytest_deselected(items):
     _deselected.extend(item.nodeid for item in items)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if os.environ.get("TEST_LIST_DESELECTED") == "1" and _deselected:
-        terminalreporter.section(f"{len(_deselected)} deselected (run in the PostgreSQL + Redis phase)")
+        terminalreporter.section(f"{len(_deselected)} deselected (run in a later phase of make test)")
         for nodeid in sorted(_deselected):
             terminalreporter.line(nodeid)
     skipped = terminalreporter.stats.get("skipped", [])

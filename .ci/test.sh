@@ -32,6 +32,14 @@ step "security audit (ruff S, bandit, pip-audit)" bash .ci/audit.sh
 step "fast suite on SQLite (eager Celery)" \
     env -u DATABASE_URL -u CELERY_BROKER_URL -u TEST_CELERY_BROKER_URL -u TEST_REDIS_URL TEST_LIST_DESELECTED=1 \
     .venv/bin/pytest -q -m "not slow and not postgres" "${PYTEST_ARGS[@]}"
+# The security guarantees with the production settings as deployed (DEBUG=0, axes on, the real
+# API rate, HTTPS redirect, HSTS, secure cookies), throw-away secrets, on the PostgreSQL above.
+step "security with production settings (DEBUG=0)" \
+    env -u CELERY_BROKER_URL DJANGO_SETTINGS_MODULE=config.settings DEBUG=0 LOG_LEVEL=WARNING \
+    SECRET_KEY="$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    FIELD_ENCRYPTION_KEYS="$(.venv/bin/python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')" \
+    ALLOWED_HOSTS=testserver TEST_FORBID_SKIPS=1 TEST_DATABASE_VENDOR=postgresql \
+    .venv/bin/pytest -q -rs -m production "${PYTEST_ARGS[@]}" config/tests/test_production.py
 # Last, so the suite's own summary line closes the output. Exit code 5 (no tests) fails too.
 # Every test runs here and none may skip (the run stops unless the database really is
 # PostgreSQL); line and branch coverage is printed, each module below 100% named.
