@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -22,10 +23,18 @@ from core.clock import local_today
 from core.exceptions import DomainError
 from scoring import selectors, services, simulation
 from scoring.calibration import calibration_suggest
-from scoring.forms import ScoreRuleForm, ScoreRuleInlineFormSet, ThresholdsForm, TierForm, rule_dicts_from_formset
+from scoring.forms import (
+    CalibrationApplyForm,
+    ScoreRuleForm,
+    ScoreRuleInlineFormSet,
+    ScoringProfileForm,
+    ThresholdsForm,
+    TierForm,
+    rule_dicts_from_formset,
+)
 from scoring.metrics import metric_label
 from scoring.models import ScoreRule, ScoringProfile, Tier
-from scoring.validation import RULE_FIELDS, category_split_text
+from scoring.validation import RULE_FIELDS, TIER_EDITABLE_FIELDS, category_split_text
 
 
 class ScoreRuleInline(admin.TabularInline):
@@ -37,7 +46,7 @@ class ScoreRuleInline(admin.TabularInline):
 
 
 def _rule_history_rows(profile_id: int) -> list[dict]:
-    """Every change to the profile's rules, newest first, with before -> after per field."""
+    """Every change to the profile's rules, newest first, with who, why and before -> after per field."""
     records = list(
         ScoreRule.history.filter(profile_id=profile_id)
         .select_related("history_user")
@@ -48,7 +57,11 @@ def _rule_history_rows(profile_id: int) -> list[dict]:
     for record in records:
         before = previous.get(record.id)
         changes = [
-            {"field": field, "old": getattr(before, field), "new": getattr(record, field)}
+            {
+                "field": capfirst(ScoreRule._meta.get_field(field).verbose_name),
+                "old": getattr(before, field),
+                "new": getattr(record, field),
+            }
             for field in RULE_FIELDS
             if before is not None and getattr(before, field) != getattr(record, field)
         ]
@@ -59,6 +72,7 @@ def _rule_history_rows(profile_id: int) -> list[dict]:
 
 @admin.register(ScoringProfile)
 class ScoringProfileAdmin(SimpleHistoryAdmin):
+    form = ScoringProfileForm
     list_display = [
         "name",
         "version",
@@ -73,16 +87,20 @@ class ScoringProfileAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "description"]
     filter_horizontal = ["industries"]
     readonly_fields = ["version", "category_split", "updated_at"]
-    fields = [
-        "name",
-        "description",
-        "is_default",
-        "is_active",
-        "customer_type",
-        "industries",
-        "version",
-        "category_split",
-        "updated_at",
+    # The form's change_reason is shown after the rules, by the Save buttons (change_form.html).
+    fieldsets = [
+        (None, {"fields": ["name", "description", "is_default", "is_active", "customer_type", "industries"]}),
+        (
+            _("Category split"),
+            {
+                "fields": ["quantitative_points", "qualitative_points", "category_split"],
+                "description": _(
+                    "What the quantitative and the qualitative rules must each add up to; together 100 points. "
+                    "Bonus rules are outside the split."
+                ),
+            },
+        ),
+        (None, {"fields": ["version", "updated_at"]}),
     ]
     inlines = [ScoreRuleInline]
     change_form_template = "admin/scoring/scoringprofile/change_form.html"
@@ -98,7 +116,7 @@ class ScoringProfileAdmin(SimpleHistoryAdmin):
     def industry_list(self, obj):
         return ", ".join(industry.code for industry in obj.industries.all()) or "—"
 
-    @admin.display(description=_("category split"))
+    @admin.display(description=_("rules add up to"))
     def category_split(self, obj):
         if obj is None or obj.pk is None:
             return "—"
@@ -112,6 +130,7 @@ class ScoringProfileAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj._history_user = request.user
+            obj._change_reason = form.cleaned_data["change_reason"]
             obj.save()
         # An existing profile is saved once, with its rules and the next version, in save_related.
 
@@ -135,6 +154,7 @@ class ScoringProfileAdmin(SimpleHistoryAdmin):
                 profile=profile,
                 rules=rule_dicts_from_formset(rules_formset),
                 changed_by=request.user,
+                reason=form.cleaned_data["change_reason"],
                 bump_version=change,
             )
 
@@ -164,7 +184,8 @@ class ScoringProfileAdmin(SimpleHistoryAdmin):
         if not (self.has_change_permission(request, obj) if obj else self.has_add_permission(request)):
             raise PermissionDenied
         change = obj is not None
-        form = self.get_form(request, obj, change=change)(request.POST, request.FILES, instance=obj)
+        form_class = self.get_form(request, obj, change=change)
+        form = form_class(request.POST, request.FILES, instance=obj, reason_required=False)
         form_valid = form.is_valid()
         instance = form.instance if form_valid else (obj or ScoringProfile())
         formsets, _inline_instances = self._create_formsets(request, instance, change=change)
@@ -175,6 +196,7 @@ class ScoringProfileAdmin(SimpleHistoryAdmin):
             try:
                 draft = simulation.draft_profile_spec(
                     rules=rule_dicts_from_formset(formsets[0]),
+                    split=instance.split,
                     profile_id=obj.pk if obj else None,
                     name=data["name"],
                     version=(obj.version + 1) if obj else 1,
@@ -268,6 +290,12 @@ class TierAdmin(SimpleHistoryAdmin):
     def swatch(self, obj):
         return format_html('<span class="tier-swatch" title="{}">&#9632; {}</span>', obj.colour, obj.colour)
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if self.has_change_permission(request, obj):
+            return fields
+        return [field for field in fields if field != "change_reason"]  # nothing to explain when viewing
+
     def has_add_permission(self, request):
         return False  # the set of tiers is seeded by migration; thresholds and names are editable
 
@@ -278,9 +306,13 @@ class TierAdmin(SimpleHistoryAdmin):
         return True
 
     def save_model(self, request, obj, form, change):
-        changes = {field: form.cleaned_data[field] for field in form.changed_data}
+        changes = {field: form.cleaned_data[field] for field in form.changed_data if field in TIER_EDITABLE_FIELDS}
         try:
-            services.tiers_update(changes=[{"code": obj.code, **changes}], changed_by=request.user)
+            services.tiers_update(
+                changes=[{"code": obj.code, **changes}],
+                changed_by=request.user,
+                reason=form.cleaned_data["change_reason"],
+            )
         except DomainError as exc:  # the form already checked; another admin may have saved meanwhile
             messages.error(request, "; ".join(m for ms in exc.fields.values() for m in ms) or exc.message)
 
@@ -300,7 +332,7 @@ class TierAdmin(SimpleHistoryAdmin):
         if not self.has_change_permission(request):
             raise PermissionDenied
         tiers = list(Tier.objects.order_by("rank"))
-        form = ThresholdsForm(request.POST or None, tiers=tiers)
+        form = ThresholdsForm(request.POST or None, tiers=tiers, reason_required="_save" in request.POST)
         result = None
         if request.method == "POST" and form.is_valid():
             min_scores = form.min_scores()
@@ -309,6 +341,7 @@ class TierAdmin(SimpleHistoryAdmin):
                     services.tiers_update(
                         changes=[{"code": code, "min_score": value} for code, value in min_scores.items()],
                         changed_by=request.user,
+                        reason=form.cleaned_data["change_reason"],
                     )
                 except DomainError as exc:
                     for messages_ in exc.fields.values():
@@ -330,14 +363,15 @@ class TierAdmin(SimpleHistoryAdmin):
         """Thresholds that would give each tier its target share today; 'Apply' saves them."""
         if not self.has_change_permission(request):
             raise PermissionDenied
+        form = CalibrationApplyForm(request.POST or None, tiers=list(Tier.objects.order_by("rank")))
         if request.method == "POST":
-            tiers = list(Tier.objects.order_by("rank"))
-            form = ThresholdsForm(request.POST, tiers=tiers)
             if form.is_valid():
                 try:
-                    services.tiers_update(
-                        changes=[{"code": code, "min_score": v} for code, v in form.min_scores().items()],
+                    services.tiers_calibration_apply(
+                        min_scores=form.min_scores(),
+                        as_of=form.cleaned_data["as_of"],
                         changed_by=request.user,
+                        note=form.cleaned_data["change_reason"],
                     )
                 except DomainError as exc:
                     messages.error(request, "; ".join(m for ms in exc.fields.values() for m in ms) or exc.message)
@@ -357,5 +391,6 @@ class TierAdmin(SimpleHistoryAdmin):
                 calibration=calibration,
                 result=calibration.simulation,
                 initial=initial,
+                form=form,
             ),
         )

@@ -15,8 +15,8 @@ from scoring.selectors import DEFAULT_CHUNK_SIZE, profiles_load, tiers_load
 from scoring.simulation import (
     SimulationResult,
     active_customers_table,
-    current_tier_indexes,
     simulation_build,
+    stored_tier_indexes,
     table_score,
     tier_specs_with,
 )
@@ -53,11 +53,14 @@ def thresholds_for_shares(totals: np.ndarray, target_shares: list[float], lowest
 @dataclass(frozen=True)
 class Calibration:
     suggested: dict[str, float]  # tier code -> suggested minimum score (the lowest tier keeps its own)
-    simulation: SimulationResult  # current tiers -> tiers under the suggested thresholds
+    simulation: SimulationResult  # today's tiers -> tiers under the suggested thresholds; drift apart
 
 
 def calibration_suggest(*, as_of: datetime.date, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Calibration:
-    """Quantiles of today's scores (saved rules, active customers) at the tiers' target shares."""
+    """Quantiles of today's scores (saved rules, active customers) at the tiers' target shares.
+
+    Its moves compare today's tiers under the saved thresholds with the suggested ones, so they
+    show what applying the suggestion changes; drift since the last run is kept apart."""
     tiers = tiers_load()
     profiles = profiles_load()
     table = active_customers_table(as_of, chunk_size=chunk_size)
@@ -71,9 +74,9 @@ def calibration_suggest(*, as_of: datetime.date, chunk_size: int = DEFAULT_CHUNK
     simulation = simulation_build(
         as_of=as_of,
         tiers=tiers,
-        current=current_tier_indexes(table, tiers, scored.tier_index),
+        stored=stored_tier_indexes(table, tiers),
+        current=scored.tier_index,
         proposed=engine.tier_indexes(scored.totals, specs),
         proposed_specs=specs,
-        never_tiered=int(np.count_nonzero(table.computed_tier_id < 0)),
     )
     return Calibration(suggested=suggested, simulation=simulation)

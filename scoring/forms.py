@@ -9,8 +9,66 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from scoring.metrics import METRIC_CHOICES
-from scoring.models import ScoreRule, Tier
-from scoring.validation import RULE_FIELDS, TIER_EDITABLE_FIELDS, validate_profile_rules, validate_tier_thresholds
+from scoring.models import ScoreRule, ScoringProfile, Tier
+from scoring.validation import (
+    REASON_MAX_LENGTH,
+    REASON_REQUIRED,
+    RULE_FIELDS,
+    SPLIT_FIELDS,
+    TIER_EDITABLE_FIELDS,
+    split_clean,
+    validate_profile_rules,
+    validate_tier_thresholds,
+)
+
+
+def reason_field(*, required: bool = True, label=None, help_text=None) -> forms.CharField:
+    """The 'why' of a change: kept as the change reason of every history row the save makes."""
+    return forms.CharField(
+        label=label or _("Reason for this change"),
+        required=required,
+        max_length=REASON_MAX_LENGTH,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        error_messages={"required": REASON_REQUIRED},
+        help_text=help_text
+        or _("Kept in the history with who changed what and when, e.g. “Q3 review: frequency over-rewarded”."),
+    )
+
+
+class ReasonFormMixin:
+    """The reason says why the data changed; it is not itself a change (no new version, no history row)."""
+
+    @property
+    def changed_data(self) -> list[str]:
+        return [name for name in super().changed_data if name != "change_reason"]
+
+
+class ScoringProfileForm(ReasonFormMixin, forms.ModelForm):
+    """A profile's own fields, its category split and the reason for the change.
+
+    The split is checked here; the rules are checked against it by the rule formset, which Django
+    admin validates after this form (the posted split is then on the instance)."""
+
+    change_reason = reason_field()
+
+    class Meta:
+        model = ScoringProfile
+        fields = "__all__"
+
+    def __init__(self, *args, reason_required: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["change_reason"].required = reason_required  # simulating saves nothing, so needs no reason
+
+    def clean(self):
+        cleaned = super().clean()
+        fields = list(SPLIT_FIELDS.values())
+        if any(field not in self.fields or self.has_error(field) for field in fields):
+            return cleaned
+        _split, errors = split_clean({category: cleaned.get(field) for category, field in SPLIT_FIELDS.items()})
+        for key, messages in errors.items():
+            self.add_error(key if key in self.fields else SPLIT_FIELDS[ScoreRule.Category.QUALITATIVE], messages)
+        return cleaned
 
 
 class ScoreRuleForm(forms.ModelForm):
@@ -24,7 +82,10 @@ class ScoreRuleForm(forms.ModelForm):
         model = ScoreRule
         fields = RULE_FIELDS
         help_texts = {
-            "category": _("Quantitative + qualitative weights add up to 100; bonus points lift a total up to 100."),
+            "category": _(
+                "Quantitative and qualitative rules add up to the profile's split (e.g. 60 / 40); "
+                "bonus points lift a total up to 100."
+            ),
             "weight": _("Points this rule is worth at most."),
             "floor": _("Linear: the value that earns nothing."),
             "cap": _("Linear: the value that earns the full weight."),
@@ -57,14 +118,15 @@ def _kept_forms(formset) -> list:
 
 
 class ScoreRuleInlineFormSet(forms.BaseInlineFormSet):
-    """Validates the whole rule set of a profile at once: weights, caps, bands, duplicate metrics."""
+    """Validates the whole rule set of a profile at once: each category against the profile's
+    split, caps, bands, duplicate metrics."""
 
     def clean(self):
         super().clean()
         if any(form.errors for form in self.forms):
             return
         kept = _kept_forms(self)
-        errors = validate_profile_rules(rule_dicts_from_formset(self))
+        errors = validate_profile_rules(rule_dicts_from_formset(self), split=self.instance.split)
         set_errors = []
         for key, messages in errors.items():
             if key.startswith("rules[") and "]." in key:
@@ -72,14 +134,17 @@ class ScoreRuleInlineFormSet(forms.BaseInlineFormSet):
                 form = kept[int(index)]
                 for message in messages:
                     form.add_error(field if field in form.fields else None, message)
-            else:
+            elif key == "rules":
                 set_errors.extend(messages)
+            # the split's own problems are shown on the profile form's fields
         if set_errors:
             raise ValidationError(set_errors)
 
 
-class TierForm(forms.ModelForm):
+class TierForm(ReasonFormMixin, forms.ModelForm):
     """One tier; its threshold is checked against the other tiers as they are stored."""
+
+    change_reason = reason_field()
 
     class Meta:
         model = Tier
@@ -108,11 +173,18 @@ class TierForm(forms.ModelForm):
 
 
 class ThresholdsForm(forms.Form):
-    """Every tier's minimum score at once, for simulating and saving a threshold change."""
+    """Every tier's minimum score at once, for simulating and saving a threshold change.
 
-    def __init__(self, *args, tiers: list[Tier], **kwargs):
+    A reason is needed to save, not to simulate, so the browser is not asked to insist on one
+    (the admin's own forms are `novalidate` too)."""
+
+    use_required_attribute = False
+    change_reason = reason_field(required=False)
+
+    def __init__(self, *args, tiers: list[Tier], reason_required: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.tiers = tiers
+        self.fields["change_reason"].required = reason_required
         for tier in tiers:
             self.fields[tier.code] = forms.DecimalField(
                 label=tier.name,
@@ -123,9 +195,13 @@ class ThresholdsForm(forms.Form):
                 help_text=_("Target share %(share)s%%") % {"share": tier.target_share},
             )
 
+    def tier_fields(self) -> list:
+        """The bound minimum-score fields, highest tier first (the reason is shown apart, by the Save button)."""
+        return [self[tier.code] for tier in self.tiers]
+
     def clean(self):
         cleaned = super().clean()
-        if self.errors:
+        if any(tier.code in self.errors for tier in self.tiers):
             return cleaned
         rows = [{"code": t.code, "rank": t.rank, "name": t.name, "min_score": cleaned.get(t.code)} for t in self.tiers]
         errors = validate_tier_thresholds(rows)
@@ -140,3 +216,17 @@ class ThresholdsForm(forms.Form):
 
     def min_scores(self) -> dict[str, Decimal]:
         return {t.code: self.cleaned_data[t.code] for t in self.tiers}
+
+
+class CalibrationApplyForm(ThresholdsForm):
+    """The suggested thresholds as posted back by Apply, with the date they were computed for.
+
+    The change reason is written for the person ("Calibration to target shares as of ..."); they
+    may add a note to it."""
+
+    as_of = forms.DateField(widget=forms.HiddenInput)
+    change_reason = reason_field(
+        required=False,
+        label=_("Note (optional)"),
+        help_text=_("Added to the recorded reason “Calibration to target shares as of …”."),
+    )

@@ -1,10 +1,17 @@
 """Tiers and scoring profiles: the figures an administrator edits. Nothing here is hard-coded."""
 
+from decimal import Decimal
+
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+
+def _reason_field():
+    """Change reasons are sentences people write, longer than simple-history's 100-character default."""
+    return models.TextField(null=True)
 
 
 def _localised(obj, field: str) -> str:
@@ -42,7 +49,7 @@ class Tier(models.Model):
     first_response_minutes = models.PositiveIntegerField(_("first response (minutes)"))
     service_zh = models.TextField(_("service (Chinese)"), blank=True)
     service_en = models.TextField(_("service (English)"), blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_change_reason_field=_reason_field())
 
     class Meta:
         ordering = ["rank"]
@@ -86,9 +93,27 @@ class ScoringProfile(models.Model):
         verbose_name=_("industries"),
         help_text=_("Empty: any industry."),
     )
+    # The category split: what the quantitative and the qualitative rules must each add up to.
+    # The defaults are the method's 60 / 40; bonus rules sit outside the split.
+    quantitative_points = models.DecimalField(
+        _("quantitative points"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(60),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("What the quantitative rules add up to. With the qualitative points, exactly 100."),
+    )
+    qualitative_points = models.DecimalField(
+        _("qualitative points"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(40),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("What the qualitative rules add up to. Bonus rules are outside the split."),
+    )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = HistoricalRecords(m2m_fields=[industries])
+    history = HistoricalRecords(m2m_fields=[industries], history_change_reason_field=_reason_field())
 
     class Meta:
         ordering = ["-is_default", "name"]
@@ -100,11 +125,24 @@ class ScoringProfile(models.Model):
                 condition=models.Q(is_default=True),
                 name="one_default_profile",
                 violation_error_message=_("Only one scoring profile can be the default."),
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantitative_points=models.Value(Decimal(100)) - models.F("qualitative_points")),
+                name="scoring_profile_split_adds_up_to_100",
+                violation_error_message=_("The quantitative and qualitative points must add up to 100."),
+            ),
         ]
 
     def __str__(self):
         return f"{self.name} v{self.version}"
+
+    @property
+    def split(self) -> dict[str, Decimal]:
+        """Points per scored category, keyed like ScoreRule.category."""
+        return {
+            ScoreRule.Category.QUANTITATIVE: self.quantitative_points,
+            ScoreRule.Category.QUALITATIVE: self.qualitative_points,
+        }
 
 
 class ScoreRule(models.Model):
@@ -149,7 +187,7 @@ class ScoreRule(models.Model):
         help_text=_("Used when the customer has no data for the metric; empty means the floor."),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_change_reason_field=_reason_field())
 
     class Meta:
         ordering = ["profile", "position", "id"]

@@ -1,8 +1,14 @@
 """What an unsaved rule or threshold change would do, before anyone saves it. Nothing is written.
 
-"Current tier" is the tier each active customer holds from the last tier run (its computed
-tier, before any manual override); a customer never tiered yet counts with the tier the
-saved rules give it today. "Proposed tier" is the tier under the draft rules/thresholds.
+Both sides are scored on today's data. "Today" is the tier each active customer gets now under
+the saved rules and thresholds; "draft" is its tier under the draft. The 5×5 matrix compares
+the two, so it shows the change alone: the saved rules simulated unchanged move nobody.
+
+What moved since the last tier run is shown apart, as "drift": from the tier the run stored
+(its computed tier, before any manual override) to today's tier. It comes from new orders,
+surveys and interactions, and from any rule or threshold saved since the run; it happens
+whether or not the draft is saved. Customers never tiered have no drift.
+
 Customers are streamed in id-range chunks as plain arrays, never as model instances.
 """
 
@@ -31,24 +37,26 @@ class TierShare:
     min_score_now: float
     min_score_proposed: float
     target_share: float
-    count_now: int
-    count_proposed: int
+    count_now: int  # today, saved rules
+    count_proposed: int  # today, draft
     share_now: float  # percent of customers
     share_proposed: float
 
 
 @dataclass(frozen=True)
-class SimulationResult:
-    as_of: datetime.date
-    total: int
-    never_tiered: int
+class TierMoves:
+    """Customers per (from tier, to tier): matrix[from index, to index], tiers highest first."""
+
     tiers: list[Tier]
-    matrix: np.ndarray  # matrix[current index, proposed index] = customers, tiers highest first
-    distribution: list[TierShare]
+    matrix: np.ndarray
+
+    @property
+    def total(self) -> int:
+        return int(self.matrix.sum())
 
     @property
     def upgrades(self) -> int:
-        return int(np.tril(self.matrix, k=-1).sum())  # proposed tier above the current one
+        return int(np.tril(self.matrix, k=-1).sum())  # "to" tier above the "from" tier
 
     @property
     def downgrades(self) -> int:
@@ -59,21 +67,48 @@ class SimulationResult:
         return int(np.trace(self.matrix))
 
     def rows(self) -> list[dict]:
-        """The matrix for templates: one row per current tier, cells marked up / down / same."""
+        """The matrix for templates: one row per "from" tier, cells marked up / down / same."""
         result = []
-        for current, tier in enumerate(self.tiers):
+        for source, tier in enumerate(self.tiers):
             cells = [
-                {
-                    "count": int(count),
-                    "move": "same" if proposed == current else ("up" if proposed < current else "down"),
-                }
-                for proposed, count in enumerate(self.matrix[current])
+                {"count": int(count), "move": "same" if target == source else ("up" if target < source else "down")}
+                for target, count in enumerate(self.matrix[source])
             ]
-            result.append({"tier": tier, "cells": cells, "total": int(self.matrix[current].sum())})
+            result.append({"tier": tier, "cells": cells, "total": int(self.matrix[source].sum())})
         return result
 
     def column_totals(self) -> list[int]:
         return [int(value) for value in self.matrix.sum(axis=0)]
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    as_of: datetime.date
+    tiers: list[Tier]
+    change: TierMoves  # today's tier under the saved rules -> tier under the draft
+    drift: TierMoves  # tier stored by the last run -> today's tier under the saved rules
+    never_tiered: int  # active customers without a stored tier: in `change`, not in `drift`
+    distribution: list[TierShare]
+
+    @property
+    def total(self) -> int:
+        return self.change.total
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return self.change.matrix
+
+    @property
+    def upgrades(self) -> int:
+        return self.change.upgrades
+
+    @property
+    def downgrades(self) -> int:
+        return self.change.downgrades
+
+    @property
+    def unchanged(self) -> int:
+        return self.change.unchanged
 
 
 def migration_matrix(current: np.ndarray, proposed: np.ndarray, size: int) -> np.ndarray:
@@ -88,16 +123,19 @@ def active_customers_table(as_of: datetime.date, *, chunk_size: int = DEFAULT_CH
     return metric_tables_concat(list(metric_tables_stream(customers, as_of, chunk_size=chunk_size)), as_of)
 
 
-def current_tier_indexes(table: MetricTable, tiers: TierSet, saved_index: np.ndarray) -> np.ndarray:
-    """Index of each customer's computed tier; the saved-rules tier for customers never tiered."""
-    lookup = {int(tier_id): index for index, tier_id in enumerate(tiers.ids)}
-    known = np.array([lookup.get(int(tier_id), -1) for tier_id in table.computed_tier_id], dtype=np.int64)
-    return np.where(known >= 0, known, saved_index)
+def stored_tier_indexes(table: MetricTable, tiers: TierSet) -> np.ndarray:
+    """Index of the tier each customer got at the last run (its computed tier); -1 when never tiered."""
+    order = np.argsort(tiers.ids)
+    sorted_ids = tiers.ids[order]
+    positions = np.clip(np.searchsorted(sorted_ids, table.computed_tier_id), 0, len(sorted_ids) - 1)
+    found = sorted_ids[positions] == table.computed_tier_id
+    return np.where(found, order[positions], -1).astype(np.int64)
 
 
 def draft_profile_spec(
     *,
     rules: list,
+    split: dict,
     profile_id: int | None = None,
     name: str = "",
     version: int = 0,
@@ -105,8 +143,8 @@ def draft_profile_spec(
     industry_ids=(),
     is_default: bool = False,
 ) -> engine.ProfileSpec:
-    """A profile that exists only in a form or a request body; its rules must be valid."""
-    cleaned, errors = rules_clean(rules)
+    """A profile that exists only in a form or a request body; its rules must be valid and fit `split`."""
+    cleaned, errors = rules_clean(rules, split=split)
     if errors:
         raise DomainError(_("Invalid scoring rules."), code="invalid", fields=errors)
 
@@ -154,15 +192,18 @@ def simulation_build(
     *,
     as_of: datetime.date,
     tiers: TierSet,
+    stored: np.ndarray,
     current: np.ndarray,
     proposed: np.ndarray,
     proposed_specs: list[engine.TierSpec],
-    never_tiered: int,
 ) -> SimulationResult:
+    """The change (current -> proposed, every customer) and the drift (stored -> current, tiered customers)."""
     ordered = [tiers.by_code[spec.code] for spec in tiers.specs]
     size = len(ordered)
-    total = len(current)
     matrix = migration_matrix(current, proposed, size)
+    tiered = stored >= 0
+    drift = migration_matrix(stored[tiered], current[tiered], size)
+    total = len(current)
     now_counts, proposed_counts = matrix.sum(axis=1), matrix.sum(axis=0)
     proposed_min = {spec.code: spec.min_score for spec in proposed_specs}
 
@@ -183,7 +224,12 @@ def simulation_build(
         for index, tier in enumerate(ordered)
     ]
     return SimulationResult(
-        as_of=as_of, total=total, never_tiered=never_tiered, tiers=ordered, matrix=matrix, distribution=distribution
+        as_of=as_of,
+        tiers=ordered,
+        change=TierMoves(tiers=ordered, matrix=matrix),
+        drift=TierMoves(tiers=ordered, matrix=drift),
+        never_tiered=int(np.count_nonzero(~tiered)),
+        distribution=distribution,
     )
 
 
@@ -195,23 +241,26 @@ def simulate(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> SimulationResult:
     """How many active customers would move between each pair of tiers under a draft profile
-    and/or draft thresholds (same tiers, other `min_score`s). Writes nothing."""
+    and/or draft thresholds (same tiers, other `min_score`s), both scored on today's data.
+    Writes nothing. A draft profile costs a second scoring pass over the same metric table; a
+    threshold draft re-maps the same totals."""
     tiers = tiers_load()
     saved_profiles = profiles_load()
-    proposed_profiles = profiles_with_draft(saved_profiles, draft_profile)
     proposed_specs = tier_specs or tiers.specs
     if sorted(spec.code for spec in proposed_specs) != sorted(spec.code for spec in tiers.specs):
         raise DomainError(_("A simulation can change thresholds, not the set of tiers."), code="invalid")
 
     table = active_customers_table(as_of, chunk_size=chunk_size)
     saved = table_score(table, saved_profiles, tiers)
-    totals = saved.totals if draft_profile is None else table_score(table, proposed_profiles, tiers).totals
-    proposed_index = engine.tier_indexes(totals, proposed_specs)
+    if draft_profile is None:
+        totals = saved.totals
+    else:
+        totals = table_score(table, profiles_with_draft(saved_profiles, draft_profile), tiers).totals
     return simulation_build(
         as_of=as_of,
         tiers=tiers,
-        current=current_tier_indexes(table, tiers, saved.tier_index),
-        proposed=proposed_index,
+        stored=stored_tier_indexes(table, tiers),
+        current=saved.tier_index,
+        proposed=engine.tier_indexes(totals, proposed_specs),
         proposed_specs=proposed_specs,
-        never_tiered=int(np.count_nonzero(table.computed_tier_id < 0)),
     )

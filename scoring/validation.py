@@ -5,16 +5,18 @@ admin formset, the API serializer and the services all give the same plain-words
 Errors come back as `{field: [message, ...]}`; an empty dict means the input is valid.
 
 Keys: `rules` for problems of the whole rule set, `rules[<index>].<field>` for one rule,
+`quantitative_points` / `qualitative_points` / `split` for a profile's category split,
 `min_score` for the order of thresholds, `<tier code>.<field>` for one tier.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from scoring.metrics import METRICS, metric_label
 from scoring.models import ScoreRule
@@ -25,6 +27,13 @@ SCORED_CATEGORIES = (Category.QUANTITATIVE, Category.QUALITATIVE)  # these must 
 NORMALISATIONS = tuple(Normalisation.values)
 DIRECTIONS = tuple(Direction.values)
 FULL_SCORE = Decimal(100)
+# The ScoringProfile field that holds each scored category's points (its "split").
+SPLIT_FIELDS = {Category.QUANTITATIVE: "quantitative_points", Category.QUALITATIVE: "qualitative_points"}
+
+# Every change to rules, thresholds and service levels says why; the reason is kept as the
+# history row's change reason.
+REASON_MAX_LENGTH = 500
+REASON_REQUIRED = gettext_lazy("Give a reason for this change; it is kept in the history beside who changed what.")
 
 # What a rule says, in the order forms and the API show it: the ScoreRule fields an administrator
 # edits, which are also engine.RuleSpec's fields. The admin, the API, the services and the
@@ -68,6 +77,22 @@ def _plain(number: Decimal) -> str:
     """95.00 -> '95', 12.50 -> '12.5': figures in messages read like a person wrote them."""
     text = f"{number:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _category_name(category: str) -> str:
+    """'quantitative', 'qualitative', 'bonus': the lower-case name used inside sentences."""
+    names = {
+        Category.QUANTITATIVE: _("quantitative"),
+        Category.QUALITATIVE: _("qualitative"),
+        Category.BONUS: _("bonus"),
+    }
+    return names.get(category, category)
+
+
+def reason_clean(reason) -> str | None:
+    """A change reason as stored: trimmed text, or None when there is none."""
+    text = str(reason or "").strip()
+    return text or None
 
 
 def _as_dict(rule) -> dict:
@@ -181,12 +206,66 @@ def _bands_clean(raw, required: bool, key: str, errors: Errors) -> list[list[Dec
     return bands
 
 
-def rules_clean(rules: Iterable) -> tuple[list[dict], Errors]:
-    """Every rule cleaned, plus the errors of single rules and of the set as a whole."""
+def _split_mismatch(category: str, total: Decimal, points: Decimal) -> str:
+    """One whole sentence per category, so each reads naturally once translated."""
+    if category == Category.QUANTITATIVE:
+        message = _("Quantitative rules add up to %(total)s; this profile's split gives quantitative %(points)s.")
+    else:
+        message = _("Qualitative rules add up to %(total)s; this profile's split gives qualitative %(points)s.")
+    return message % {"total": _plain(total), "points": _plain(points)}
+
+
+def split_clean(split: Mapping) -> tuple[dict[str, Decimal | None], Errors]:
+    """A profile's category split ({'quantitative': 60, 'qualitative': 40}) as Decimals.
+
+    Each part lies in 0..100 and together they make the full 100 points; bonus rules are outside it."""
+    errors: Errors = {}
+    data = split if isinstance(split, Mapping) else {}
+    cleaned: dict[str, Decimal | None] = {}
+    for category in SCORED_CATEGORIES:
+        field = SPLIT_FIELDS[category]
+        points = _number(data.get(category))
+        if points is None:
+            _add(errors, field, _("The %(category)s points must be a number.") % {"category": _category_name(category)})
+        elif not Decimal(0) <= points <= FULL_SCORE:
+            _add(
+                errors,
+                field,
+                _("The %(category)s points must be between 0 and 100; they are %(points)s.")
+                % {"category": _category_name(category), "points": _plain(points)},
+            )
+        cleaned[category] = points
+    if not errors:
+        quantitative, qualitative = cleaned[Category.QUANTITATIVE], cleaned[Category.QUALITATIVE]
+        if quantitative + qualitative != FULL_SCORE:
+            _add(
+                errors,
+                "split",
+                _(
+                    "The split must add up to 100 points: quantitative %(quantitative)s + qualitative %(qualitative)s = %(total)s."
+                )
+                % {
+                    "quantitative": _plain(quantitative),
+                    "qualitative": _plain(qualitative),
+                    "total": _plain(quantitative + qualitative),
+                },
+            )
+    return cleaned, errors
+
+
+def rules_clean(rules: Iterable, *, split: Mapping) -> tuple[list[dict], Errors]:
+    """Every rule cleaned, plus the errors of single rules, of the split and of the set as a whole.
+
+    The rules of each scored category must add up to that category's points in `split`: a
+    profile keeps the balance between what customers buy and how they relate to us that it
+    declares, whatever weights move inside a category."""
     errors: Errors = {}
     if isinstance(rules, str | bytes | dict) or not isinstance(rules, Iterable):
         return [], {"rules": [_("Rules must be a list.")]}
     cleaned = [rule_clean(rule, index, errors) for index, rule in enumerate(rules)]
+    split_points, split_errors = split_clean(split)
+    for key, messages in split_errors.items():
+        errors.setdefault(key, []).extend(messages)
     if not cleaned:
         _add(errors, "rules", _("A scoring profile needs at least one rule."))
         return cleaned, errors
@@ -202,22 +281,21 @@ def rules_clean(rules: Iterable) -> tuple[list[dict], Errors]:
             )
         seen.setdefault(rule["metric"], index)
 
-    weights = [rule["weight"] for rule in cleaned if rule["category"] in SCORED_CATEGORIES]
-    if all(weight is not None for weight in weights):
+    if split_errors:
+        return cleaned, errors
+    for category in SCORED_CATEGORIES:
+        weights = [rule["weight"] for rule in cleaned if rule["category"] == category]
+        if any(weight is None for weight in weights):
+            continue  # already reported on the rule
         total = sum(weights, Decimal(0))
-        if total != FULL_SCORE:
-            _add(
-                errors,
-                "rules",
-                _("Quantitative and qualitative weights must add up to exactly 100; they add up to %(total)s.")
-                % {"total": _plain(total)},
-            )
+        if total != split_points[category]:
+            _add(errors, "rules", _split_mismatch(category, total, split_points[category]))
     return cleaned, errors
 
 
-def validate_profile_rules(rules: Iterable) -> Errors:
-    """Plain-words problems with a whole rule set; empty when it can be saved."""
-    return rules_clean(rules)[1]
+def validate_profile_rules(rules: Iterable, *, split: Mapping) -> Errors:
+    """Plain-words problems with a whole rule set and its split; empty when it can be saved."""
+    return rules_clean(rules, split=split)[1]
 
 
 def category_split(rules: Iterable) -> dict[str, Decimal]:
@@ -234,13 +312,8 @@ def category_split(rules: Iterable) -> dict[str, Decimal]:
 def category_split_text(rules: Iterable) -> str:
     """'quantitative 60 / qualitative 40 / bonus 5' (bonus left out when it has no points)."""
     split = category_split(rules)
-    labels = {
-        Category.QUANTITATIVE: _("quantitative"),
-        Category.QUALITATIVE: _("qualitative"),
-        Category.BONUS: _("bonus"),
-    }
     parts = [
-        f"{labels[category]} {_plain(points)}"
+        f"{_category_name(category)} {_plain(points)}"
         for category, points in split.items()
         if category != Category.BONUS or points
     ]

@@ -7,7 +7,16 @@ from rest_framework import serializers
 
 from core.api.serializers import StrictInputSerializer, date_in_range
 from scoring.models import ScoreRule, ScoringProfile, Tier
-from scoring.validation import RULE_FIELDS
+from scoring.validation import REASON_MAX_LENGTH, REASON_REQUIRED, RULE_FIELDS
+
+
+def reason_field() -> serializers.CharField:
+    """Why the change is made: required, kept as the change reason of the history rows."""
+    return serializers.CharField(
+        max_length=REASON_MAX_LENGTH,
+        error_messages={"required": REASON_REQUIRED, "blank": REASON_REQUIRED, "null": REASON_REQUIRED},
+        help_text=_("Why the change is made; kept in the history with who made it and when."),
+    )
 
 
 class TierServiceLevelSerializer(serializers.Serializer):
@@ -50,6 +59,8 @@ class ScoreRuleSerializer(serializers.ModelSerializer):
 
 class ScoringProfileSerializer(serializers.ModelSerializer):
     industries = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    quantitative_points = serializers.DecimalField(max_digits=5, decimal_places=2, coerce_to_string=False)
+    qualitative_points = serializers.DecimalField(max_digits=5, decimal_places=2, coerce_to_string=False)
     rules = ScoreRuleSerializer(many=True, read_only=True)
 
     class Meta:
@@ -62,6 +73,8 @@ class ScoringProfileSerializer(serializers.ModelSerializer):
             "is_active",
             "customer_type",
             "industries",
+            "quantitative_points",
+            "qualitative_points",
             "version",
             "updated_at",
             "rules",
@@ -97,7 +110,9 @@ class ScoreQuerySerializer(StrictInputSerializer):
 
 
 class TierUpdateSerializer(StrictInputSerializer):
-    """Any subset of the editable tier fields; thresholds are re-checked against the other tiers."""
+    """Any subset of the editable tier fields, and the reason; thresholds are re-checked against the other tiers."""
+
+    reason = reason_field()
 
     min_score = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False)
     target_share = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False)
@@ -138,3 +153,16 @@ class RuleInSerializer(StrictInputSerializer):
 
 class ProfileUpdateSerializer(StrictInputSerializer):
     rules = RuleInSerializer(many=True, max_length=50, help_text=_("The whole new rule set, in order."))
+    quantitative_points = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        help_text=_("A new category split: what the quantitative rules add up to (with the qualitative points, 100)."),
+    )
+    qualitative_points = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        help_text=_("A new category split: what the qualitative rules add up to."),
+    )
+    reason = reason_field()

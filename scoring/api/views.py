@@ -24,13 +24,14 @@ from scoring.api.serializers import (
     TierUpdateSerializer,
 )
 from scoring.models import ScoringProfile, Tier
+from scoring.validation import SPLIT_FIELDS
 
 
 @extend_schema_view(
     list=extend_schema(summary=_("Tiers with thresholds, names, target shares and service levels")),
     retrieve=extend_schema(summary=_("One tier")),
     partial_update=extend_schema(
-        summary=_("Change a tier's threshold, target share, names or service level (administrators)"),
+        summary=_("Change a tier's threshold, target share, names or service level, with a reason (administrators)"),
         request=TierUpdateSerializer,
         responses={200: TierSerializer},
     ),
@@ -48,9 +49,11 @@ class TierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
 
     def partial_update(self, request, *args, **kwargs):
         tier = self.get_object()
-        changes = TierUpdateSerializer(data=request.data, partial=True)
-        changes.is_valid(raise_exception=True)
-        scoring_services.tiers_update(changes=[{"code": tier.code, **changes.validated_data}], changed_by=request.user)
+        update = TierUpdateSerializer(data=request.data)  # every field optional but the reason
+        update.is_valid(raise_exception=True)
+        changes = dict(update.validated_data)
+        reason = changes.pop("reason")
+        scoring_services.tiers_update(changes=[{"code": tier.code, **changes}], changed_by=request.user, reason=reason)
         return Response(TierSerializer(Tier.objects.get(pk=tier.pk)).data)
 
 
@@ -58,7 +61,7 @@ class TierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
     list=extend_schema(summary=_("Scoring profiles with their rules")),
     retrieve=extend_schema(summary=_("One scoring profile with its rules")),
     partial_update=extend_schema(
-        summary=_("Replace a profile's rules: weights, thresholds, bands (administrators)"),
+        summary=_("Replace a profile's rules (and optionally its category split), with a reason (administrators)"),
         request=ProfileUpdateSerializer,
         responses={200: ScoringProfileSerializer},
     ),
@@ -80,8 +83,14 @@ class ScoringProfileViewSet(
         profile = self.get_object()
         update = ProfileUpdateSerializer(data=request.data)
         update.is_valid(raise_exception=True)
-        rules = [_rule_plain(rule) for rule in update.validated_data["rules"]]
-        scoring_services.profile_rules_update(profile=profile, rules=rules, changed_by=request.user)
+        data = update.validated_data
+        scoring_services.profile_rules_update(
+            profile=profile,
+            rules=[_rule_plain(rule) for rule in data["rules"]],
+            split={category: data[field] for category, field in SPLIT_FIELDS.items() if field in data},
+            changed_by=request.user,
+            reason=data["reason"],
+        )
         return Response(ScoringProfileSerializer(self.get_queryset().get(pk=profile.pk)).data)
 
 

@@ -4,13 +4,18 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from core.tests.clock import AS_OF
 from crm.tests.factories import CustomerFactory
 from scoring.models import ScoreRule, ScoringProfile, Tier
 from scoring.validation import RULE_FIELDS
 
+REASON = "Q3 review: frequency over-rewarded"
+
 
 def profile_post_data(profile, **changes) -> dict:
-    """The change form as a browser would post it, with rule fields overridable as 'metric.field'."""
+    """The change form as a browser would post it, with rule fields overridable as 'metric.field'.
+
+    It carries a change reason unless `change_reason=""` is given."""
     rules = list(profile.rules.order_by("position", "id"))
     data = {
         "name": profile.name,
@@ -18,6 +23,9 @@ def profile_post_data(profile, **changes) -> dict:
         "is_default": "on" if profile.is_default else "",
         "is_active": "on" if profile.is_active else "",
         "customer_type": profile.customer_type,
+        "quantitative_points": str(profile.quantitative_points),
+        "qualitative_points": str(profile.qualitative_points),
+        "change_reason": REASON,
         "rules-TOTAL_FORMS": str(len(rules) + 1),
         "rules-INITIAL_FORMS": str(len(rules)),
         "rules-MIN_NUM_FORMS": "0",
@@ -82,8 +90,7 @@ def test_saving_weights_that_do_not_add_up_shows_the_message_and_saves_nothing(a
 
     assert response.status_code == 200
     assert (
-        "Quantitative and qualitative weights must add up to exactly 100; they add up to 95."
-        in response.content.decode()
+        "Quantitative rules add up to 55; this profile&#x27;s split gives quantitative 60." in response.content.decode()
     )
     default_profile.refresh_from_db()
     assert default_profile.version == 1
@@ -110,6 +117,7 @@ def test_saving_a_change_bumps_the_version_once_and_records_who(admin_client, de
     assert default_profile.rules.get(metric="spend_12m").weight == Decimal("25")
     assert default_profile.history.filter(version=2).count() == 1
     assert default_profile.history.latest().history_user == admin_user
+    assert default_profile.history.latest().history_change_reason == REASON
 
 
 def test_adding_a_bonus_rule_through_the_extra_form(admin_client, default_profile):
@@ -161,6 +169,79 @@ def test_history_page_lists_profile_and_rule_changes(admin_client, default_profi
     assert "Changes to this profile&#x27;s rules" in content or "Changes to this profile's rules" in content
     assert "30.00 &rarr; 25.00" in content
     assert "admin" in content
+    rule_history = content.split('id="rule-history"', 1)[1]
+    assert rule_history.count(f'<td class="change-reason">{REASON}</td>') == 2  # spend and orders
+    profile_history = content.split('id="rule-history"', 1)[0]
+    assert REASON in profile_history  # the profile's own row (its new version) says why too
+
+
+def test_a_profile_change_without_a_reason_is_refused(admin_client, default_profile):
+    data = profile_post_data(default_profile, change_reason="", **{"spend_12m.weight": "25", "orders_12m.weight": "25"})
+    response = admin_client.post(change_url(default_profile), data)
+
+    assert response.status_code == 200
+    assert "Give a reason for this change" in response.content.decode()
+    default_profile.refresh_from_db()
+    assert default_profile.version == 1
+    assert default_profile.rules.get(metric="spend_12m").weight == Decimal("30")
+
+
+def test_rules_in_another_split_no_longer_save_silently(admin_client, default_profile):
+    """Quantitative 65 / qualitative 35 adds up to 100, but the profile's split is 60 / 40."""
+    data = profile_post_data(default_profile, **{"spend_12m.weight": "35", "tenure_years.weight": "10"})
+    response = admin_client.post(change_url(default_profile), data)
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Quantitative rules add up to 65; this profile&#x27;s split gives quantitative 60." in content
+    assert "Qualitative rules add up to 35; this profile&#x27;s split gives qualitative 40." in content
+    default_profile.refresh_from_db()
+    assert default_profile.version == 1
+    assert default_profile.rules.get(metric="spend_12m").weight == Decimal("30")
+
+
+def test_changing_the_split_with_its_rules_and_a_reason_saves_and_shows_in_history(admin_client, default_profile):
+    data = profile_post_data(
+        default_profile,
+        quantitative_points="65",
+        qualitative_points="35",
+        change_reason="B2B buyers: spend says more than tenure",
+        **{"spend_12m.weight": "35", "tenure_years.weight": "10"},
+    )
+    response = admin_client.post(change_url(default_profile), data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    default_profile.refresh_from_db()
+    assert (default_profile.quantitative_points, default_profile.qualitative_points) == (65, 35)
+    assert default_profile.version == 2
+    history = admin_client.get(reverse("admin:scoring_scoringprofile_history", args=[default_profile.pk]))
+    content = history.content.decode()
+    assert "B2B buyers: spend says more than tenure" in content
+    assert "Quantitative points:</strong>" in content and "60.00" in content and "65.00" in content
+
+
+def test_changing_the_split_asks_for_a_reason(admin_client, default_profile):
+    data = profile_post_data(
+        default_profile,
+        quantitative_points="65",
+        qualitative_points="35",
+        change_reason="",
+        **{"spend_12m.weight": "35", "tenure_years.weight": "10"},
+    )
+    response = admin_client.post(change_url(default_profile), data)
+
+    assert response.status_code == 200
+    assert "Give a reason for this change" in response.content.decode()
+    assert ScoringProfile.objects.get(pk=default_profile.pk).quantitative_points == 60
+
+
+def test_a_split_that_does_not_add_up_to_100_is_refused_on_the_form(admin_client, default_profile):
+    data = profile_post_data(default_profile, quantitative_points="65")
+    response = admin_client.post(change_url(default_profile), data)
+
+    assert response.status_code == 200
+    assert "The split must add up to 100 points: quantitative 65 + qualitative 40 = 105." in response.content.decode()
+    assert ScoringProfile.objects.get(pk=default_profile.pk).quantitative_points == 60
 
 
 def test_simulate_view_renders_a_matrix_for_the_unsaved_form(admin_client, default_profile):
@@ -175,12 +256,28 @@ def test_simulate_view_renders_a_matrix_for_the_unsaved_form(admin_client, defau
     assert ScoreRule.objects.get(profile=default_profile, metric="spend_12m").weight == Decimal("30")
 
 
+def test_simulating_the_saved_rules_shows_no_moves_and_the_drift_apart(admin_client, default_profile):
+    CustomerFactory(computed_tier=Tier.objects.get(code="vip"))  # no orders today: dormant under the saved rules
+    data = profile_post_data(default_profile, change_reason="")  # simulating needs no reason
+    response = admin_client.post(reverse("admin:scoring_scoringprofile_simulate", args=[default_profile.pk]), data)
+
+    content = response.content.decode()
+    assert response.status_code == 200 and not response.context["errors"]
+    result = response.context["result"]
+    assert (result.upgrades, result.downgrades, result.unchanged) == (0, 0, 1)
+    assert (result.drift.upgrades, result.drift.downgrades) == (0, 1)
+    change, drift = content.split('id="tier-drift"', 1)
+    assert "0 up, 0 down, 1 unchanged." in change
+    assert "Drift since the last tier run (not part of this change)" in drift
+    assert "0 up, 1 down, 0 unchanged since the last run." in drift
+
+
 def test_simulate_view_lists_form_errors_instead_of_a_matrix(admin_client, default_profile):
     data = profile_post_data(default_profile, **{"spend_12m.weight": "25"})
     response = admin_client.post(reverse("admin:scoring_scoringprofile_simulate", args=[default_profile.pk]), data)
     content = response.content.decode()
     assert response.status_code == 200 and 'id="tier-matrix"' not in content
-    assert "they add up to 95" in content
+    assert "Quantitative rules add up to 55" in content
 
 
 def test_simulate_view_is_for_staff_only(client, manager, default_profile):
@@ -202,6 +299,7 @@ def test_tier_list_and_change_form(admin_client, admin_user):
             "target_share": "15",
             "colour": core.colour,
             "first_response_minutes": "120",
+            "change_reason": REASON,
         },
     )
     assert response.status_code == 200
@@ -217,12 +315,62 @@ def test_tier_list_and_change_form(admin_client, admin_user):
             "target_share": "15",
             "colour": core.colour,
             "first_response_minutes": "60",
+            "change_reason": "Core customers call back within an hour",
         },
     )
     assert response.status_code == 302
     core.refresh_from_db()
     assert core.min_score == Decimal("77.5") and core.first_response_minutes == 60
     assert core.history.latest().history_user == admin_user
+    assert core.history.latest().history_change_reason == "Core customers call back within an hour"
+
+
+def tier_post_data(tier, **changes) -> dict:
+    data = {
+        "name_zh": tier.name_zh,
+        "name_en": tier.name_en,
+        "min_score": str(tier.min_score),
+        "target_share": str(tier.target_share),
+        "colour": tier.colour,
+        "first_response_minutes": str(tier.first_response_minutes),
+        **changes,
+    }
+    return {key: value for key, value in data.items() if value != ""}
+
+
+def test_a_tier_change_without_a_reason_is_refused(admin_client):
+    core = Tier.objects.get(code="core")
+    response = admin_client.post(
+        reverse("admin:scoring_tier_change", args=[core.pk]), tier_post_data(core, first_response_minutes="60")
+    )
+    assert response.status_code == 200
+    assert "Give a reason for this change" in response.content.decode()
+    assert Tier.objects.get(code="core").first_response_minutes == 120
+
+
+def test_a_tier_viewer_sees_no_reason_field(client, outsider):
+    outsider.is_staff = True  # account managers may view tiers in admin, not change them
+    outsider.save()
+    client.force_login(outsider)
+    core = Tier.objects.get(code="core")
+    response = client.get(reverse("admin:scoring_tier_change", args=[core.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "field-min_score" in response.content.decode()
+    assert "field-change_reason" not in response.content.decode()
+
+
+def test_tier_history_shows_who_when_why_and_before_after(admin_client):
+    core = Tier.objects.get(code="core")
+    admin_client.post(
+        reverse("admin:scoring_tier_change", args=[core.pk]),
+        tier_post_data(core, first_response_minutes="60", change_reason="Core customers call back within an hour"),
+    )
+    response = admin_client.get(reverse("admin:scoring_tier_history", args=[core.pk]))
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Core customers call back within an hour" in content
+    assert "First response (minutes):</strong>" in content and "120" in content and "60" in content
+    assert ">admin<" in content
 
 
 def test_threshold_view_simulates_then_saves(admin_client):
@@ -237,8 +385,22 @@ def test_threshold_view_simulates_then_saves(admin_client):
     assert "must fall strictly" in response.content.decode()
 
     response = admin_client.post(url, {**data, "_save": "1"})
+    assert response.status_code == 200
+    assert "Give a reason for this change" in response.content.decode()
+    assert Tier.objects.get(code="vip").min_score == Decimal("90")
+
+    response = admin_client.post(url, {**data, "_save": "1", "change_reason": "Fewer, better VIPs"})
     assert response.status_code == 302
-    assert Tier.objects.get(code="vip").min_score == Decimal("92")
+    vip = Tier.objects.get(code="vip")
+    assert vip.min_score == Decimal("92")
+    assert vip.history.latest().history_change_reason == "Fewer, better VIPs"
+
+
+def test_saving_thresholds_without_a_reason_still_checks_their_order(admin_client):
+    data = {"vip": "92", "core": "95", "potential": "60", "ordinary": "45", "dormant": "0", "_save": "1"}
+    content = admin_client.post(reverse("admin:scoring_tier_thresholds"), data).content.decode()
+    assert "Give a reason for this change" in content and "must fall strictly" in content
+    assert Tier.objects.get(code="vip").min_score == Decimal("90")
 
 
 def test_calibration_view_suggests_and_applies(admin_client):
@@ -249,10 +411,38 @@ def test_calibration_view_suggests_and_applies(admin_client):
     content = response.content.decode()
     assert 'id="calibrate-form"' in content and 'id="tier-distribution"' in content
 
+    assert 'name="as_of"' in content and 'name="change_reason"' in content
+
     suggested = response.context["initial"]
-    response = admin_client.post(url, {code: f"{value:.2f}" for code, value in suggested.items()})
+    response = admin_client.post(
+        url, {**{code: f"{value:.2f}" for code, value in suggested.items()}, "as_of": AS_OF.isoformat()}
+    )
     assert response.status_code == 302
-    assert float(Tier.objects.get(code="vip").min_score) == pytest.approx(suggested["vip"])
+    vip = Tier.objects.get(code="vip")
+    assert float(vip.min_score) == pytest.approx(suggested["vip"])
+    assert vip.history.latest().history_change_reason == "Calibration to target shares as of 2026-09-30"
+
+
+def test_a_calibration_and_a_hand_edit_are_told_apart_in_the_tier_history(admin_client):
+    vip = Tier.objects.get(code="vip")
+    thresholds = {"vip": "88", "core": "75", "potential": "60", "ordinary": "45", "dormant": "0"}
+    admin_client.post(
+        reverse("admin:scoring_tier_calibrate"),
+        {**thresholds, "as_of": AS_OF.isoformat(), "change_reason": "after the Q3 import"},
+    )
+    admin_client.post(
+        reverse("admin:scoring_tier_thresholds"),
+        {**thresholds, "vip": "91", "_save": "1", "change_reason": "Board asked for a stricter VIP"},
+    )
+
+    reasons = list(vip.history.order_by("-history_date", "-history_id").values_list("history_change_reason", flat=True))
+    assert reasons[:2] == [
+        "Board asked for a stricter VIP",
+        "Calibration to target shares as of 2026-09-30: after the Q3 import",
+    ]
+    content = admin_client.get(reverse("admin:scoring_tier_history", args=[vip.pk])).content.decode()
+    assert "Calibration to target shares as of 2026-09-30: after the Q3 import" in content
+    assert "Board asked for a stricter VIP" in content
 
 
 def test_history_of_an_unknown_profile_is_not_found(admin_client, db):

@@ -47,3 +47,15 @@ def test_calibration_suggests_without_writing(db):
     assert calibration.simulation.total == 10
     assert sum(row.count_proposed for row in calibration.simulation.distribution) == 10
     assert Tier.objects.get(code="vip").min_score == Decimal("90")
+
+
+def test_calibration_moves_start_from_todays_tiers_and_keep_the_drift_apart(db):
+    vip = Tier.objects.get(code="vip")
+    for year in range(2016, 2026):  # stored as VIP by a past run; without orders today nobody is VIP
+        CustomerFactory(cooperation_since=datetime.date(year, 1, 1), computed_tier=vip)
+
+    moves = calibration_suggest(as_of=AS_OF).simulation
+
+    assert moves.change.rows()[0]["total"] == 0  # no customer is VIP today under the saved rules
+    assert moves.drift.rows()[0]["total"] == 10 and moves.drift.downgrades == 10
+    assert moves.never_tiered == 0

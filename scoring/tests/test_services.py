@@ -18,7 +18,9 @@ from scoring.models import ScoreRule, ScoringProfile, Tier
 def test_rules_update_changes_weights_and_bumps_version_once(default_profile, default_rules, admin_user):
     default_rules[0]["weight"] = 25  # spend
     default_rules[1]["weight"] = 25  # orders
-    services.profile_rules_update(profile=default_profile, rules=default_rules, changed_by=admin_user)
+    services.profile_rules_update(
+        profile=default_profile, rules=default_rules, changed_by=admin_user, reason="Q3 review: frequency matters more"
+    )
 
     default_profile.refresh_from_db()
     assert default_profile.version == 2
@@ -26,7 +28,13 @@ def test_rules_update_changes_weights_and_bumps_version_once(default_profile, de
     assert weights["spend_12m"] == Decimal("25") and weights["orders_12m"] == Decimal("25")
     latest = default_profile.history.latest()
     assert latest.version == 2 and latest.history_user == admin_user
+    assert latest.history_change_reason == "Q3 review: frequency matters more"
     assert ScoreRule.history.filter(metric="spend_12m", history_type="~", history_user=admin_user).exists()
+    changed_rules = ScoreRule.history.filter(profile_id=default_profile.pk, history_type="~")
+    assert set(changed_rules.values_list("metric", "history_change_reason")) == {
+        ("spend_12m", "Q3 review: frequency matters more"),
+        ("orders_12m", "Q3 review: frequency matters more"),
+    }
 
 
 def test_rules_update_keeps_rule_rows_and_deletes_left_out_ones(default_profile, default_rules, admin_user):
@@ -42,13 +50,22 @@ def test_rules_update_keeps_rule_rows_and_deletes_left_out_ones(default_profile,
             "bands": [[1, 0.5], [3, 1]],
         }
     )
-    services.profile_rules_update(profile=default_profile, rules=default_rules, changed_by=admin_user)
+    services.profile_rules_update(
+        profile=default_profile, rules=default_rules, changed_by=admin_user, reason="Referrals count as a bonus"
+    )
 
     ids_after = dict(default_profile.rules.values_list("metric", "id"))
     assert "strategic_potential" not in ids_after
     assert ids_after["spend_12m"] == ids_before["spend_12m"]
     assert ScoringProfile.objects.get(pk=default_profile.pk).version == 2
     assert default_profile.rules.get(metric="referrals_12m").bands == [[1.0, 0.5], [3.0, 1.0]]
+    reasons = dict(
+        ScoreRule.history.filter(profile_id=default_profile.pk)
+        .exclude(history_type="~")
+        .exclude(history_change_reason="seeded")
+        .values_list("metric", "history_change_reason")
+    )
+    assert reasons == {"strategic_potential": "Referrals count as a bonus", "referrals_12m": "Referrals count as a bonus"}
 
 
 def test_rules_update_refuses_bad_weights_and_writes_nothing(default_profile, default_rules, admin_user):
@@ -56,12 +73,74 @@ def test_rules_update_refuses_bad_weights_and_writes_nothing(default_profile, de
     with pytest.raises(DomainError) as raised:
         services.profile_rules_update(profile=default_profile, rules=default_rules, changed_by=admin_user)
 
-    assert raised.value.fields == {
-        "rules": ["Quantitative and qualitative weights must add up to exactly 100; they add up to 95."]
-    }
+    assert raised.value.fields == {"rules": ["Quantitative rules add up to 55; this profile's split gives quantitative 60."]}
     default_profile.refresh_from_db()
     assert default_profile.version == 1
     assert default_profile.rules.get(metric="spend_12m").weight == Decimal("30")
+
+
+def test_rules_update_refuses_a_total_of_100_in_another_split(default_profile, default_rules, admin_user):
+    default_rules[0]["weight"] = 35  # spend: quantitative 65
+    default_rules[3]["weight"] = 10  # tenure: qualitative 35
+    with pytest.raises(DomainError) as raised:
+        services.profile_rules_update(profile=default_profile, rules=default_rules, changed_by=admin_user, reason="x")
+
+    assert raised.value.fields == {
+        "rules": [
+            "Quantitative rules add up to 65; this profile's split gives quantitative 60.",
+            "Qualitative rules add up to 35; this profile's split gives qualitative 40.",
+        ]
+    }
+    assert ScoringProfile.objects.get(pk=default_profile.pk).version == 1
+
+
+def test_a_new_split_is_saved_with_its_rules_and_reason(default_profile, default_rules, admin_user):
+    default_rules[0]["weight"] = 35
+    default_rules[3]["weight"] = 10
+    services.profile_rules_update(
+        profile=default_profile,
+        rules=default_rules,
+        split={"quantitative": Decimal(65), "qualitative": Decimal(35)},
+        changed_by=admin_user,
+        reason="B2B buyers: spend says more than tenure",
+    )
+
+    stored = ScoringProfile.objects.get(pk=default_profile.pk)
+    assert (stored.quantitative_points, stored.qualitative_points, stored.version) == (65, 35, 2)
+    latest = stored.history.latest()
+    assert latest.history_change_reason == "B2B buyers: spend says more than tenure"
+    assert latest.prev_record.quantitative_points == 60 and latest.quantitative_points == 65
+
+
+def test_a_new_split_needs_a_reason_and_writes_nothing_without_one(default_profile, default_rules, admin_user):
+    default_rules[0]["weight"] = 35
+    default_rules[3]["weight"] = 10
+    with pytest.raises(DomainError) as raised:
+        services.profile_rules_update(
+            profile=default_profile,
+            rules=default_rules,
+            split={"quantitative": 65, "qualitative": 35},
+            changed_by=admin_user,
+            reason="  ",
+        )
+    assert list(raised.value.fields) == ["reason"]
+    stored = ScoringProfile.objects.get(pk=default_profile.pk)
+    assert (stored.quantitative_points, stored.version) == (60, 1)
+    assert stored.rules.get(metric="spend_12m").weight == 30
+
+
+def test_a_split_that_does_not_add_up_to_100_is_refused(default_profile, default_rules):
+    with pytest.raises(DomainError) as raised:
+        services.profile_rules_update(
+            profile=default_profile, rules=default_rules, split={"quantitative": 65}, reason="more spend"
+        )
+    assert raised.value.fields == {
+        "split": ["The split must add up to 100 points: quantitative 65 + qualitative 40 = 105."]
+    }
+    with pytest.raises(DomainError) as raised:
+        services.profile_rules_update(profile=default_profile, rules=default_rules, split={"bonus": 5}, reason="x")
+    assert "split" in raised.value.fields
+    assert ScoringProfile.objects.get(pk=default_profile.pk).quantitative_points == 60
 
 
 def test_rules_update_refuses_a_rule_of_another_profile(default_profile, default_rules):
@@ -82,12 +161,40 @@ def test_tiers_update_changes_thresholds_and_keeps_history(admin_user):
     services.tiers_update(
         changes=[{"code": "vip", "min_score": 92, "target_share": 4}, {"code": "core", "min_score": 80}],
         changed_by=admin_user,
+        reason="Fewer, better VIPs",
     )
     vip = Tier.objects.get(code="vip")
     assert vip.min_score == Decimal("92") and vip.target_share == Decimal("4")
     assert Tier.objects.get(code="core").min_score == Decimal("80")
     record = vip.history.latest()
     assert record.history_user == admin_user and record.prev_record.min_score == Decimal("90")
+    assert record.history_change_reason == "Fewer, better VIPs"
+
+
+def test_tiers_update_records_only_tiers_whose_values_change(admin_user):
+    before = Tier.history.count()
+    services.tiers_update(
+        changes=[{"code": "vip", "min_score": 90}, {"code": "core", "min_score": "76"}], changed_by=admin_user, reason="x"
+    )
+    assert Tier.history.count() == before + 1
+    assert Tier.history.latest().code == "core"
+
+
+def test_an_applied_calibration_is_recorded_as_one(admin_user):
+    services.tiers_calibration_apply(
+        min_scores={"vip": Decimal("88.5"), "core": Decimal("70")}, as_of=AS_OF, changed_by=admin_user
+    )
+    vip = Tier.objects.get(code="vip")
+    assert vip.min_score == Decimal("88.5")
+    assert vip.history.latest().history_change_reason == "Calibration to target shares as of 2026-09-30"
+
+    services.tiers_calibration_apply(
+        min_scores={"vip": Decimal("89")}, as_of=AS_OF, changed_by=admin_user, note=" after the Q3 import "
+    )
+    assert (
+        Tier.objects.get(code="vip").history.latest().history_change_reason
+        == "Calibration to target shares as of 2026-09-30: after the Q3 import"
+    )
 
 
 def test_tiers_update_checks_the_whole_resulting_set(admin_user):
@@ -156,7 +263,10 @@ def test_customer_score_writes_nothing(db, django_assert_max_num_queries):
 
 
 def b2c_profile(**fields):
-    profile = ScoringProfile.objects.create(name=fields.pop("name", "B2C"), **fields)
+    """A profile whose one rule is 100 quantitative points, so its split says quantitative 100."""
+    profile = ScoringProfile.objects.create(
+        name=fields.pop("name", "B2C"), quantitative_points=100, qualitative_points=0, **fields
+    )
     services.profile_rules_update(
         profile=profile,
         rules=[{"metric": "orders_12m", "category": "quantitative", "weight": 100, "floor": 0, "cap": 2}],
@@ -212,6 +322,8 @@ def test_percentile_rules_rank_among_active_customers(db):
     services.profile_rules_update(
         profile=profile,
         rules=[{"metric": "spend_12m", "category": "quantitative", "weight": 100, "normalisation": "percentile"}],
+        split={"quantitative": 100, "qualitative": 0},
+        reason="Rank by spend only",
     )
     customers = [CustomerFactory() for _ in range(4)]
     for rank, customer in enumerate(customers, start=1):

@@ -1,3 +1,4 @@
+import dataclasses
 import datetime
 from decimal import Decimal
 
@@ -53,15 +54,33 @@ def test_migration_matrix_counts_moves():
     assert matrix.sum() == 4
 
 
-def test_saved_rules_compare_current_tiers_with_todays_scores(population):
+def test_saved_rules_unchanged_move_nobody_and_drift_is_shown_apart(population):
     result = simulation.simulate(as_of=AS_OF)
 
     assert result.total == 4  # terminated customers are left out
-    assert result.never_tiered == 2
+    assert (result.upgrades, result.downgrades, result.unchanged) == (0, 0, 4)
     assert result.matrix[index("core"), index("core")] == 2
-    assert result.matrix[index("ordinary"), index("dormant")] == 1
-    assert result.matrix[index("dormant"), index("dormant")] == 1
-    assert (result.upgrades, result.downgrades, result.unchanged) == (0, 1, 3)
+    assert result.matrix[index("dormant"), index("dormant")] == 2
+    # since the last run: one customer went quiet (ordinary -> dormant); two were never tiered
+    assert result.never_tiered == 2
+    assert result.drift.total == 2
+    assert result.drift.matrix[index("core"), index("core")] == 1
+    assert result.drift.matrix[index("ordinary"), index("dormant")] == 1
+    assert (result.drift.upgrades, result.drift.downgrades, result.drift.unchanged) == (0, 1, 1)
+
+
+def test_a_draft_identical_to_the_saved_profile_moves_nobody(population):
+    profile = ScoringProfile.objects.get(is_default=True)
+    draft = simulation.draft_profile_spec(
+        rules=rules_as_dicts(profile), split=profile.split, profile_id=profile.pk, is_default=True
+    )
+    same_thresholds = simulation.tier_specs_with(tiers_load(), {})
+
+    result = simulation.simulate(as_of=AS_OF, draft_profile=draft, tier_specs=same_thresholds)
+
+    assert (result.upgrades, result.downgrades) == (0, 0)
+    assert result.unchanged == result.total == 4
+    assert result.drift.downgrades == 1  # the drift is still there, apart
 
 
 def test_draft_thresholds_move_customers_and_write_nothing(population, django_assert_max_num_queries):
@@ -71,8 +90,9 @@ def test_draft_thresholds_move_customers_and_write_nothing(population, django_as
         result = simulation.simulate(as_of=AS_OF, tier_specs=draft)
 
     assert result.matrix[index("core"), index("potential")] == 2
-    assert result.matrix[index("ordinary"), index("ordinary")] == 1
-    assert result.matrix[index("dormant"), index("ordinary")] == 1
+    assert result.matrix[index("dormant"), index("ordinary")] == 2
+    assert (result.upgrades, result.downgrades, result.unchanged) == (2, 2, 0)
+    assert result.drift.matrix[index("ordinary"), index("dormant")] == 1  # unaffected by the draft
     shares = {row.tier.code: row for row in result.distribution}
     assert shares["ordinary"].count_proposed == 2 and shares["ordinary"].share_proposed == 50.0
     assert shares["vip"].target_share == 5.0 and shares["core"].min_score_proposed == 85
@@ -85,13 +105,14 @@ def test_draft_profile_replaces_the_saved_one(population):
     rules = rules_as_dicts(profile)
     for rule in rules:  # everything on tenure: 3.74 years of 5 -> 74.9, 6.7 years -> 100
         rule["weight"] = 100 if rule["metric"] == "tenure_years" else 0
-    draft = simulation.draft_profile_spec(rules=rules, profile_id=profile.pk, is_default=True)
+    draft = simulation.draft_profile_spec(
+        rules=rules, split={"quantitative": 0, "qualitative": 100}, profile_id=profile.pk, is_default=True
+    )
 
     result = simulation.simulate(as_of=AS_OF, draft_profile=draft)
 
     assert result.matrix[index("core"), index("vip")] == 2
-    assert result.matrix[index("ordinary"), index("potential")] == 1
-    assert result.matrix[index("dormant"), index("potential")] == 1
+    assert result.matrix[index("dormant"), index("potential")] == 2
     assert result.upgrades == 4
     assert ScoringProfile.objects.get(pk=profile.pk).version == 1
 
@@ -101,7 +122,9 @@ def test_a_new_draft_profile_for_an_industry_only_scores_that_industry(populatio
     rules = [
         {"metric": "strategic_potential", "category": "qualitative", "weight": 100, "floor": 0, "cap": 10},
     ]
-    draft = simulation.draft_profile_spec(rules=rules, industry_ids=[nev.industry_id])
+    draft = simulation.draft_profile_spec(
+        rules=rules, split={"quantitative": 0, "qualitative": 100}, industry_ids=[nev.industry_id]
+    )
 
     result = simulation.simulate(as_of=AS_OF, draft_profile=draft)
 
@@ -112,9 +135,23 @@ def test_a_new_draft_profile_for_an_industry_only_scores_that_industry(populatio
 def test_an_invalid_draft_is_refused_with_field_errors(db):
     with pytest.raises(DomainError) as raised:
         simulation.draft_profile_spec(
-            rules=[{"metric": "spend_12m", "category": "quantitative", "weight": 90, "floor": 0, "cap": 10}]
+            rules=[{"metric": "spend_12m", "category": "quantitative", "weight": 90, "floor": 0, "cap": 10}],
+            split={"quantitative": 100, "qualitative": 0},
         )
     assert "rules" in raised.value.fields
+
+
+def test_a_draft_that_leaves_its_split_is_refused(db):
+    rules = [
+        {"metric": "spend_12m", "category": "quantitative", "weight": 65, "floor": 0, "cap": 10},
+        {"metric": "tenure_years", "category": "qualitative", "weight": 35, "floor": 0, "cap": 5},
+    ]
+    with pytest.raises(DomainError) as raised:
+        simulation.draft_profile_spec(rules=rules, split={"quantitative": 60, "qualitative": 40})
+    assert (
+        raised.value.fields["rules"][0]
+        == "Quantitative rules add up to 65; this profile's split gives quantitative 60."
+    )
 
 
 def test_simulation_cannot_add_tiers(population):
@@ -125,12 +162,32 @@ def test_simulation_cannot_add_tiers(population):
 
 
 def test_chunks_give_the_same_result_as_one_pass(population):
-    whole = simulation.simulate(as_of=AS_OF)
-    chunked = simulation.simulate(as_of=AS_OF, chunk_size=1)
-    assert (whole.matrix == chunked.matrix).all()
+    draft = simulation.tier_specs_with(tiers_load(), {"core": 85})
+    whole = simulation.simulate(as_of=AS_OF, tier_specs=draft)
+    chunked = simulation.simulate(as_of=AS_OF, tier_specs=draft, chunk_size=1)
+    assert (whole.matrix == chunked.matrix).all() and whole.upgrades + whole.downgrades == 2
+    assert (whole.drift.matrix == chunked.drift.matrix).all() and whole.drift.total == 2
+
+
+def test_stored_tiers_are_found_by_id_whatever_the_order_of_tier_ids(population):
+    table = simulation.active_customers_table(AS_OF)
+    tiers = tiers_load()
+    reversed_ids = dataclasses.replace(tiers, ids=tiers.ids[::-1].copy())  # ids no longer ascending by rank
+    expected = {
+        population["core_now_core"].pk: index("core"),
+        population["dormant_but_ordinary_last_run"].pk: index("ordinary"),
+    }
+    stored = dict(zip(table.customer_ids.tolist(), simulation.stored_tier_indexes(table, tiers).tolist(), strict=True))
+    assert {pk: stored[pk] for pk in expected} == expected
+    assert sorted(stored.values()).count(-1) == 2
+    flipped = simulation.stored_tier_indexes(table, reversed_ids).tolist()
+    assert flipped.count(-1) == 2 and set(flipped) - {-1} == {
+        len(tiers.specs) - 1 - index("core"),
+        len(tiers.specs) - 1 - index("ordinary"),
+    }
 
 
 def test_empty_database_gives_an_empty_matrix(db):
     result = simulation.simulate(as_of=AS_OF)
-    assert result.total == 0 and result.matrix.sum() == 0
+    assert result.total == 0 and result.matrix.sum() == 0 and result.drift.total == 0
     assert all(row.share_now == 0 for row in result.distribution)
