@@ -13,6 +13,7 @@ from core.access import rows_visible_to, user_sees_sensitive_fields
 from core.admin import ReadOnlyAdminMixin
 from crm import services
 from crm.admin_imports import ImportAdminMixin
+from crm.columns import CUSTOMER_FILE_COLUMNS, ORDER_FILE_COLUMNS
 from crm.imports import customers_import, orders_import
 from crm.models import Customer, Industry, Interaction, Order, SatisfactionSurvey
 from crm.selectors import customers_visible_to
@@ -56,9 +57,23 @@ class RecentInteractionInline(_ReadOnlyRecentInline):
 
 class CustomerAdminForm(forms.ModelForm):
     """Users without crm.view_sensitive_fields never get clear tax IDs or bank accounts in the page:
-    the inputs start empty, show the masked value, and an empty input keeps what is stored."""
+    the inputs start empty, show the masked value, and an empty input keeps what is stored.
+
+    A change is checked by the rules of crm.services (who may change scoring inputs, which changes
+    need a reason) before it is saved, so a refusal is a form error on the field, not a crash."""
 
     sensitive_visible = True
+    changed_by = None  # the user editing, set per request by CustomerAdmin.get_form
+
+    change_reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        max_length=services.REASON_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"size": 80}),
+        help_text=_(
+            "Kept in the customer's record changes. Needed when an account manager changes the potential rating."
+        ),
+    )
 
     class Meta:
         model = Customer
@@ -93,20 +108,33 @@ class CustomerAdminForm(forms.ModelForm):
     def clean_bank_account(self):
         return self._keep_stored("bank_account")
 
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            return cleaned
+        changed = [name for name in self.changed_data if name in services.CUSTOMER_EDITABLE_FIELDS]
+        forbidden, invalid = services.customer_changes_problems(
+            changed=changed, changed_by=self.changed_by, reason=cleaned.get("change_reason", "")
+        )
+        for name, message in {**forbidden, **invalid}.items():
+            self.add_error(name if name in self.fields else "change_reason", message)
+        return cleaned
+
 
 @admin.register(Customer)
 class CustomerAdmin(ImportAdminMixin, admin.ModelAdmin):
     import_function = staticmethod(customers_import)
+    import_columns = CUSTOMER_FILE_COLUMNS
+    import_takes_reason = True
     import_help = _(
-        "Columns: name, industry (code), customer_type, and any of region, account_manager (user name), "
-        "cooperation_since, status, potential_rating, contact_person, contact_phone, contact_email, tax_id, "
-        "bank_account. A row with a customer code (column code / 客户编号) updates that customer with the "
-        "file's columns, so a file with codes may carry just the columns to change; a row without one creates "
-        "a customer."
+        "A row with a customer code updates that customer with the file's columns, so a file with codes may "
+        "carry just the columns to change, and an exported customer list imports back as it is; a row without "
+        "a code creates a customer."
     )
     form = CustomerAdminForm
     list_display = [
-        "code", "name", "industry", "customer_type", "tier_badge", "score", "spend_12m", "account_manager", "status",
+        "code", "name", "industry", "customer_type", "tier_badge", "score", "spend_12m", "figures_as_of",
+        "account_manager", "status",
     ]
     list_display_links = ["code", "name"]
     list_filter = [
@@ -121,16 +149,17 @@ class CustomerAdmin(ImportAdminMixin, admin.ModelAdmin):
     inlines = [RecentOrderInline, RecentInteractionInline]
     readonly_fields = [
         "code", "tier", "computed_tier", "score", "tiered_at", "lifecycle", "flags", "spend_12m", "last_order_at",
-        "created_at", "updated_at", "tax_id_masked", "bank_account_masked", "all_records",
+        "figures_as_of", "created_at", "updated_at", "tax_id_masked", "bank_account_masked", "all_records",
     ]
     fieldsets = [
-        (None, {"fields": ["code", "name", "industry", "customer_type", "status", "account_manager"]}),
+        (None, {"fields": ["code", "name", "industry", "customer_type", "status", "account_manager",
+                           "change_reason"]}),
         (_("Profile"), {"fields": ["region", "company_size", "cooperation_since", "potential_rating", "language"]}),
         (_("Contact"), {"fields": ["contact_person", "contact_phone", "contact_email"]}),
         (_("Sensitive identifiers"), {"fields": ["tax_id", "bank_account"]}),
         (_("Standing (written by tier runs)"), {
             "fields": ["tier", "computed_tier", "score", "tiered_at", "lifecycle", "flags", "spend_12m",
-                       "last_order_at"],
+                       "last_order_at", "figures_as_of"],
         }),
         (_("Records"), {"fields": ["all_records", "created_at", "updated_at"]}),
     ]
@@ -148,9 +177,16 @@ class CustomerAdmin(ImportAdminMixin, admin.ModelAdmin):
             return [(title, {**opts, "fields": [swap.get(f, f) for f in opts["fields"]]}) for title, opts in fieldsets]
         return fieldsets
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not services.user_may_change_scoring_inputs(request.user):
+            readonly += sorted(services.CUSTOMER_GOVERNED_FIELDS)  # tier administrators' to change
+        return readonly
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.sensitive_visible = user_sees_sensitive_fields(request.user)
+        form.changed_by = request.user
         return form
 
     @admin.display(description=_("tier"), ordering="tier__rank")
@@ -182,10 +218,11 @@ class CustomerAdmin(ImportAdminMixin, admin.ModelAdmin):
             for name in form.cleaned_data
             if name in services.CUSTOMER_EDITABLE_FIELDS and (not change or name in form.changed_data)
         }
+        reason = form.cleaned_data.get("change_reason", "")
         if change:
-            services.customer_update(customer=obj, **fields)
+            services.customer_update(customer=obj, changed_by=request.user, reason=reason, **fields)
             return
-        created = services.customer_create(created_by=request.user, **fields)
+        created = services.customer_create(created_by=request.user, reason=reason, **fields)
         obj.pk, obj.code, obj.created_at, obj.updated_at = created.pk, created.code, created.created_at, created.updated_at
         obj._state.adding = False
         obj._state.db = created._state.db
@@ -210,6 +247,7 @@ class _CustomerScopedAdmin(admin.ModelAdmin):
 @admin.register(Order)
 class OrderAdmin(ImportAdminMixin, _CustomerScopedAdmin):
     import_function = staticmethod(orders_import)
+    import_columns = ORDER_FILE_COLUMNS
     list_display = ["external_ref", "source", "customer_link", "amount", "ordered_at", "created_at"]
     list_filter = ["source", "customer__industry", "customer__tier", "customer__account_manager", "ordered_at"]
     list_select_related = ["customer"]

@@ -8,6 +8,7 @@ from django.db import models, router, transaction
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from core.fields import EncryptedTextField
 
@@ -56,6 +57,23 @@ class CustomerQuerySet(models.QuerySet):
             locked = self.model.objects.using(self.db).select_for_update().filter(pk__in=self.values("pk"))
             list(locked.values_list("pk"))
             return super().delete()
+
+
+HISTORY_EXCLUDED_FIELDS = [
+    "tax_id",
+    "bank_account",
+    "tier",
+    "computed_tier",
+    "score",
+    "tiered_at",
+    "lifecycle",
+    "flags",
+    "spend_12m",
+    "last_order_at",
+    "figures_as_of",
+    "runs_below_threshold",
+    "updated_at",
+]
 
 
 class Customer(models.Model):
@@ -157,6 +175,17 @@ class Customer(models.Model):
     flags = models.JSONField(_("early-warning flags"), default=list, blank=True)
     spend_12m = models.DecimalField(_("12-month spend"), max_digits=16, decimal_places=2, default=Decimal("0"))
     last_order_at = models.DateField(_("last order"), null=True, blank=True)
+    # Pages, exports and the API print it beside spend, last order, lifecycle and flags, so a figure
+    # never reads as newer than it is. Empty: never computed (a new customer's spend is unknown, not 0).
+    figures_as_of = models.DateField(
+        _("figures as of"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The day the 12-month spend, last order, lifecycle and flags were computed for: the as-of date "
+            "of the tier run or re-evaluation that wrote them."
+        ),
+    )
     runs_below_threshold = models.PositiveSmallIntegerField(default=0, editable=False)
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -165,6 +194,14 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
     objects = CustomerQuerySet.as_manager()
+    # Edits of the record by people and imports (who, when, why): the customer page's "Record
+    # changes". Standing written by tier runs is left out (runs keep their own history), and so
+    # are the encrypted identifiers, which must not sit in a second table in any form.
+    history = HistoricalRecords(
+        excluded_fields=HISTORY_EXCLUDED_FIELDS,
+        # Reasons are sentences people write, longer than simple-history's 100-character default.
+        history_change_reason_field=models.TextField(null=True),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -173,6 +210,10 @@ class Customer(models.Model):
         permissions = [
             ("view_sensitive_fields", _("Can see unmasked tax IDs and bank accounts")),
             ("view_all_customers", _("Can see every customer, not only their own")),
+            (
+                "change_scoring_inputs",
+                _("Can change scoring inputs (industry, customer type, cooperation date, account manager)"),
+            ),
         ]
         # A tier run rewrites every customer's standing (score, spend, tier, ...). PostgreSQL can
         # update a row in place (HOT: no new index entries, the fastest write there is) only when

@@ -1,11 +1,15 @@
 """Reads of customer records. Every list, detail, export and API endpoint starts from
 `customers_visible_to`, whose rule lives in core.access."""
 
+import datetime
+from dataclasses import dataclass, field
+
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.utils.text import capfirst
 
 from core import access
-from crm.models import Customer
+from crm.models import Customer, Industry
 
 CODES_PER_QUERY = 5000  # below every database's limit on query parameters
 
@@ -86,3 +90,133 @@ def customer_activity(customer: Customer, *, limit: int = 10) -> dict[str, list]
 
 def customers_flagged_count(customers: QuerySet) -> int:
     return customers.exclude(flags=[]).count()
+
+
+# --- the dates of stored figures ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TierRunRef:
+    """The tier run that computed a customer's stored score and tier."""
+
+    period: str
+    as_of: datetime.date
+
+    def __str__(self) -> str:
+        return f"{self.period} ({self.as_of:%Y-%m-%d})"
+
+
+def _tier_history():
+    """Tiering's history rows about customers, reached through Customer's reverse relation: crm never
+    imports tiering, and reads the history kept against its customers as the API reads `tier_override`."""
+    return Customer._meta.get_field("tier_assignments").related_model
+
+
+def customers_with_tier_run(customers: QuerySet) -> QuerySet:
+    """`customers` annotated with `tier_run_id`: the run of each one's latest tier history row, which
+    computed the stored score and tier (None: never tiered). One indexed lookup per row, inside the
+    one query; tier_run_refs turns the ids into periods and dates."""
+    latest = _tier_history()._default_manager.filter(customer=OuterRef("pk")).order_by("-created_at", "-id")
+    return customers.annotate(tier_run_id=Subquery(latest.values("run_id")[:1]))
+
+
+def tier_run_refs(run_ids=None) -> dict[int, TierRunRef]:
+    """{run id: TierRunRef} for these runs, or for every run (a few a quarter) when None, in one query."""
+    runs = _tier_history()._meta.get_field("run").related_model._default_manager.all()
+    if run_ids is not None:
+        runs = runs.filter(pk__in={pk for pk in run_ids if pk is not None})
+    return {pk: TierRunRef(period, as_of) for pk, period, as_of in runs.values_list("pk", "period", "as_of")}
+
+
+def tier_run_of(customer) -> TierRunRef | None:
+    """The run of a customer read through customers_with_tier_run (one query; None: never tiered)."""
+    run_id = getattr(customer, "tier_run_id", None)
+    return tier_run_refs([run_id]).get(run_id) if run_id is not None else None
+
+
+def tier_runs_of(customer_ids) -> dict[int, TierRunRef]:
+    """{customer id: TierRunRef} for a page of customers, in two queries."""
+    run_ids = dict(
+        customers_with_tier_run(Customer.objects.filter(pk__in=set(customer_ids))).values_list("pk", "tier_run_id")
+    )
+    runs = tier_run_refs(run_ids.values())
+    return {pk: runs[run_id] for pk, run_id in run_ids.items() if run_id in runs}
+
+
+# --- record changes -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """One edit of a customer record as the customer page shows it: who, when, why, before -> after."""
+
+    when: datetime.datetime
+    who: str
+    why: str
+    created: bool
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+_RECORD_FIELDS_HIDDEN = {"id", "code", "created_at"}
+
+
+def customer_record_changes(customer: Customer, *, limit: int = 8) -> list[RecordChange]:
+    """The latest edits of the customer's record, newest first, in three queries whatever the limit.
+
+    Sensitive identifiers and the standing tier runs write are not in the history at all
+    (crm.models.HISTORY_EXCLUDED_FIELDS); an edit of nothing else shown is left out."""
+    records = list(
+        Customer.history.filter(id=customer.pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[: limit + 1]
+    )
+    tracked = [f for f in Customer.history.model.tracked_fields if f.name not in _RECORD_FIELDS_HIDDEN]
+    pairs = [(record, records[n + 1] if n + 1 < len(records) else None) for n, record in enumerate(records[:limit])]
+    diffs = {
+        record.history_id: [f for f in tracked if getattr(record, f.attname) != getattr(before, f.attname)]
+        for record, before in pairs
+        if before is not None and record.history_type == "~"
+    }
+    changed_names = {f.name for fields in diffs.values() for f in fields}
+    names: dict[str, dict] = {}  # related rows by key, for the fields that changed
+    if "industry" in changed_names:
+        names["industry"] = {industry.pk: str(industry) for industry in Industry.objects.all()}
+    if "account_manager" in changed_names:
+        user_ids = {r.account_manager_id for r in records if r.account_manager_id is not None}
+        names["account_manager"] = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+
+    def shown(record, model_field) -> str:
+        value = getattr(record, model_field.attname)
+        if value in (None, ""):
+            return "—"
+        if model_field.name in names:
+            return names[model_field.name].get(value, str(value))
+        if model_field.choices:
+            return str(getattr(record, f"get_{model_field.name}_display")())
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        return str(value)
+
+    changes = []
+    for record, before in pairs:
+        user = record.history_user
+        entry = RecordChange(
+            when=record.history_date,
+            who=user.get_username() if user else "",
+            why=record.history_change_reason or "",
+            created=record.history_type == "+",
+            changes=[
+                FieldChange(str(capfirst(f.verbose_name)), shown(before, f), shown(record, f))
+                for f in diffs.get(record.history_id, [])
+            ],
+        )
+        if entry.created or entry.changes:
+            changes.append(entry)
+    return changes

@@ -1,6 +1,12 @@
 """Customer imports: a row without a code creates a customer (code generated per industry for
 the current year); a row with a code updates that customer with the file's columns, so a file
-imported twice, or exported, edited and imported again, creates no duplicates."""
+imported twice, or exported, edited and imported again, creates no duplicates.
+
+The columns are those of crm.columns, the table the exports use too: a computed column of an
+export (tier, score, spend...) is listed as ignored, not refused. Changes go through the rules of
+crm.services (scoring inputs only by tier administrators, a potential rating only with a reason),
+reported per row and column like any bad cell.
+"""
 
 import logging
 
@@ -9,74 +15,109 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from core.access import user_sees_all_customers
+from core.exceptions import DomainError
+from crm.columns import CUSTOMER_FILE_COLUMNS, Kind
 from crm.imports.files import (
     ImportReport,
     RowError,
     as_date,
     as_int,
     as_text,
+    column_aliases,
     columns_map,
     read_table,
     reject_or_report,
 )
 from crm.models import Customer, Industry
 from crm.selectors import customers_by_code
-from crm.services import CUSTOMER_EDITABLE_FIELDS, customers_bulk_save
+from crm.services import (
+    CUSTOMER_EDITABLE_FIELDS,
+    CUSTOMER_SCORING_INPUTS,
+    customer_changes_problems,
+    customer_field_differs,
+    customers_bulk_save,
+)
 
 logger = logging.getLogger(__name__)
 
-# Header names accepted for each field: the field name itself, its English label and the Chinese
-# headers of common spreadsheet exports.
-CUSTOMER_COLUMNS = {
-    "name": ("name", "customer name", "名称", "客户名称"),
-    "industry": ("industry", "industry code", "行业", "行业代码"),
-    "customer_type": ("customer_type", "customer type", "type", "客户类型", "类型"),
-    "region": ("region", "地区", "区域"),
-    "company_size": ("company_size", "company size", "规模", "企业规模"),
-    "account_manager": ("account_manager", "account manager", "客户经理"),
-    "cooperation_since": ("cooperation_since", "cooperating since", "合作开始日期", "合作起始日期"),
-    "status": ("status", "状态"),
-    "potential_rating": ("potential_rating", "potential rating", "潜力评分"),
-    "language": ("language", "语言"),
-    "contact_person": ("contact_person", "contact person", "联系人"),
-    "contact_phone": ("contact_phone", "contact phone", "联系电话", "电话"),
-    "contact_email": ("contact_email", "contact email", "email", "邮箱", "电子邮箱"),
-    "tax_id": ("tax_id", "tax or id number", "tax id", "税号", "证件号", "统一社会信用代码"),
-    "bank_account": ("bank_account", "bank account", "银行账号"),
-}
-CUSTOMER_REQUIRED = ("name", "industry", "customer_type")
+# {field name: headers accepted for it}: the field name, its label in each language, older aliases.
+CUSTOMER_COLUMNS = column_aliases(c for c in CUSTOMER_FILE_COLUMNS if c.kind == Kind.EDITABLE)
+CUSTOMER_REQUIRED = tuple(c.name for c in CUSTOMER_FILE_COLUMNS if c.required)
 # Optional: a row with a code updates that customer; a row without one creates a customer.
-CUSTOMER_KEY_COLUMN = {"code": ("code", "customer code", "客户编号", "客户代码")}
+CUSTOMER_KEY_COLUMN = column_aliases(c for c in CUSTOMER_FILE_COLUMNS if c.kind == Kind.KEY)
+CUSTOMER_COMPUTED_COLUMNS = column_aliases(c for c in CUSTOMER_FILE_COLUMNS if c.kind == Kind.COMPUTED)
 
 assert set(CUSTOMER_COLUMNS) <= CUSTOMER_EDITABLE_FIELDS, "imports may only set fields the service allows"
 
-_CHOICE_FIELDS = {"customer_type", "company_size", "status", "language"}
+_CHOICES = {c.name: c.choice_values() for c in CUSTOMER_FILE_COLUMNS if c.choices}
+_KEEP_WHEN_EMPTY = {"status", "language"}  # required by the model: an empty cell keeps the stored value
+
+
+def _industries() -> dict[str, Industry]:
+    """Industries by code and by name in either language (exports print the name), casefolded."""
+    found: dict[str, Industry] = {}
+    for industry in Industry.objects.all():
+        for key in (industry.code, industry.name_zh, industry.name_en):
+            found.setdefault(key.casefold(), industry)
+    return found
+
+
+def _value(name: str, raw):
+    if name == "cooperation_since":
+        return as_date(raw)
+    if name == "potential_rating":
+        return as_int(raw)
+    if name in _CHOICES:
+        text = as_text(raw)
+        value = _CHOICES[name].get(text.casefold())
+        if text and value is None:
+            raise ValidationError(
+                _("%(value)r is not one of %(choices)s.")
+                % {"value": text, "choices": ", ".join(sorted(str(v) for v in set(_CHOICES[name].values())))}
+            )
+        return value or ""
+    return as_text(raw)
 
 
 def customers_import(
-    *, data: bytes, filename: str, user=None, skip_invalid: bool = False, encoding: str | None = None
+    *,
+    data: bytes,
+    filename: str,
+    user=None,
+    skip_invalid: bool = False,
+    encoding: str | None = None,
+    reason: str = "",
 ) -> ImportReport:
     """Create customers from a file (codes generated per industry for the current year), or update
     the customer a row's code names: the file's columns are written as they are, blank cells
-    included; columns the file does not have stay as they were."""
+    included; columns the file does not have stay as they were. `user` (None: the system) is who
+    makes the changes, and `reason` why: both are kept in each changed customer's history."""
+    _forbidden, invalid = customer_changes_problems(changed=(), changed_by=user, reason=reason)
+    if invalid:
+        raise DomainError(_("Invalid import."), code="invalid", fields={n: [m] for n, m in invalid.items()})
     table = read_table(data, filename=filename, encoding=encoding)
     code_headers = {alias.casefold() for alias in CUSTOMER_KEY_COLUMN["code"]}
     with_codes = any(header and header.casefold() in code_headers for header in table.headers)
     # Without a code column every row creates a customer, so the columns a new customer needs are required.
     columns = columns_map(
-        table.headers, {**CUSTOMER_COLUMNS, **CUSTOMER_KEY_COLUMN}, () if with_codes else CUSTOMER_REQUIRED
+        table.headers,
+        {**CUSTOMER_COLUMNS, **CUSTOMER_KEY_COLUMN, **CUSTOMER_COMPUTED_COLUMNS},
+        () if with_codes else CUSTOMER_REQUIRED,
     )
+    report = ImportReport()
+    report.ignored_columns = [header for name, header in columns.items() if name in CUSTOMER_COMPUTED_COLUMNS]
+    columns = {name: header for name, header in columns.items() if name not in CUSTOMER_COMPUTED_COLUMNS}
     # With codes, a file may carry only the columns to update; a row without a code still needs these.
     missing_for_new = [name for name in CUSTOMER_REQUIRED if name not in columns]
-    report = ImportReport()
 
-    industries = {i.code: i for i in Industry.objects.all()}
+    industries = _industries()
     usernames = (
         {as_text(row.get(columns["account_manager"])) for _line, row in table.rows} - {""}
         if "account_manager" in columns
         else set()
     )
-    managers = {u.get_username(): u for u in get_user_model().objects.filter(username__in=usernames, is_active=True)}
+    # Inactive users too: keeping a customer with a manager who left is no change; assigning one is refused.
+    managers = {u.get_username(): u for u in get_user_model().objects.filter(username__in=usernames)}
     existing = (
         customers_by_code((as_text(row.get(columns["code"])) for _line, row in table.rows), user=user)
         if "code" in columns
@@ -88,6 +129,7 @@ def customers_import(
     restricted = user is not None and not user_sees_all_customers(user)
     new: list[Customer] = []
     changed: list[Customer] = []
+    reevaluate: list[Customer] = []
     for line, row in table.rows:
         errors_before = len(report.errors)
 
@@ -97,19 +139,13 @@ def customers_import(
         if None in row:
             error("", _("This row has more cells than the header."))
         values: dict[str, object] = {}
+        unreadable: list[str] = []  # reported once: the model's own check of the field would repeat it
         for name, header in columns.items():
-            raw = row.get(header)
             try:
-                if name == "cooperation_since":
-                    values[name] = as_date(raw)
-                elif name == "potential_rating":
-                    values[name] = as_int(raw)
-                elif name in _CHOICE_FIELDS:
-                    values[name] = as_text(raw).lower()
-                else:
-                    values[name] = as_text(raw)
+                values[name] = _value(name, row.get(header))
             except ValidationError as exc:
                 error(name, exc.messages[0])
+                unreadable.append(name)
         code = str(values.pop("code", ""))
         customer = None
         if code in codes_seen:  # one row per customer: the first one stands, the others are errors
@@ -127,10 +163,10 @@ def customers_import(
                 _("Without a code this row would create a customer, which needs the column(s) %(columns)s.")
                 % {"columns": ", ".join(missing_for_new)},
             )
-        industry_code = str(values.pop("industry", "")).upper()
-        industry = industries.get(industry_code)
+        industry_text = str(values.pop("industry", ""))
+        industry = industries.get(industry_text.casefold()) if industry_text else None
         if "industry" in columns and industry is None:
-            error("industry", _("Unknown industry code %(code)r.") % {"code": industry_code})
+            error("industry", _("Unknown industry code %(code)r.") % {"code": industry_text})
         manager_name = values.pop("account_manager", "")
         manager = managers.get(manager_name) if manager_name else None
         if manager_name and manager is None:
@@ -139,23 +175,31 @@ def customers_import(
             error("account_manager", _("You may only import customers you manage yourself."))
         elif restricted:
             manager = user  # an account manager importing customers owns them
-        if "status" in values and not values["status"]:
-            values.pop("status")
-        if "language" in values and not values["language"]:
-            values.pop("language")
+        for name in _KEEP_WHEN_EMPTY:
+            if name in values and not values[name]:
+                values.pop(name)
+        if industry is not None:
+            values["industry"] = industry
+        if "account_manager" in columns or restricted:
+            values["account_manager"] = manager
         if customer is None:  # a new customer, or a row already in error
-            customer = Customer(industry=industry, account_manager=manager, **values)
+            customer = Customer(**values)
+            differs: set[str] = set()
         else:
-            for name, value in values.items():
-                setattr(customer, name, value)
-            if industry is not None:
-                customer.industry = industry
-            if "account_manager" in columns or restricted:
-                customer.account_manager = manager
+            differs = {name for name, value in values.items() if customer_field_differs(customer, name, value)}
+            if manager is not None and "account_manager" in differs and not manager.is_active:
+                error("account_manager", _("No active user %(name)r.") % {"name": manager_name})
+            forbidden, invalid = customer_changes_problems(changed=differs, changed_by=user, reason=reason)
+            for name, message in {**forbidden, **invalid}.items():
+                error(name, message)
+            for name in differs:
+                setattr(customer, name, values[name])
         try:
             # The same field validators the service runs; a new customer's code is generated below.
             if code or not missing_for_new:  # else the file lacks the columns and the row is refused above
-                customer.full_clean(exclude=["code", "industry", "account_manager"], validate_constraints=False)
+                customer.full_clean(
+                    exclude=["code", "industry", "account_manager", *unreadable], validate_constraints=False
+                )
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
                 for message in messages:
@@ -164,20 +208,35 @@ def customers_import(
             report.skipped += 1
         elif customer.pk is None:
             new.append(customer)
-        else:
+        elif differs:
             changed.append(customer)
+            if differs & CUSTOMER_SCORING_INPUTS:
+                reevaluate.append(customer)
+        else:
+            report.unchanged += 1
 
     reject_or_report(report, skip_invalid=skip_invalid)
     if not new and not changed:
         return report
-    written = [name for name in CUSTOMER_COLUMNS if name in columns]
+    written = [c.name for c in CUSTOMER_FILE_COLUMNS if c.kind == Kind.EDITABLE and c.name in columns]
     if restricted and "account_manager" not in written:
         written.append("account_manager")
-    created = customers_bulk_save(new=new, changed=changed, fields=written)
+    created = customers_bulk_save(
+        new=new,
+        changed=changed,
+        fields=written,
+        changed_by=user,
+        reason=reason,
+        scoring_inputs_changed=[c.pk for c in reevaluate],
+    )
     report.created = len(created)
     report.updated = len(changed)
     report.customer_ids = [c.pk for c in [*created, *changed] if c.pk is not None]
     logger.info(
-        "customer import by user %s: %d created, %d updated", getattr(user, "pk", None), report.created, report.updated
+        "customer import by user %s: %d created, %d updated, %d unchanged",
+        getattr(user, "pk", None),
+        report.created,
+        report.updated,
+        report.unchanged,
     )
     return report

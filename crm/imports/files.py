@@ -9,6 +9,7 @@ header and the reason. A file with any bad row is rejected whole unless the call
 import csv
 import datetime
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from django.utils.translation import pgettext
 from openpyxl import load_workbook
 
 from core.exceptions import DomainError
+from crm.columns import FileColumn
 
 # Encodings tried in order when the caller does not name one: UTF-8 (with or without the BOM
 # Excel writes) and GB18030, the superset of GBK that Chinese Excel exports use.
@@ -47,9 +49,11 @@ class RowError:
 class ImportReport:
     created: int = 0
     updated: int = 0
+    unchanged: int = 0  # rows naming a customer whose record already says what the row says
     duplicates: int = 0
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)  # computed columns of an export, as headed
     customer_ids: list[int] = field(default_factory=list, repr=False)
 
     def summary(self) -> str:
@@ -57,11 +61,21 @@ class ImportReport:
         parts = [_("%(count)d created") % {"count": self.created}]
         if self.updated:
             parts.append(_("%(count)d updated") % {"count": self.updated})
+        if self.unchanged:
+            parts.append(_("%(count)d unchanged") % {"count": self.unchanged})
         if self.duplicates:
             parts.append(_("%(count)d already stored") % {"count": self.duplicates})
         if self.skipped:
             parts.append(_("%(count)d bad row(s) skipped") % {"count": self.skipped})
         return pgettext("list separator", ", ").join(parts)
+
+    def ignored_summary(self) -> str:
+        """The computed columns left out, or "" when there were none."""
+        if not self.ignored_columns:
+            return ""
+        return _("Computed columns ignored: %(columns)s.") % {
+            "columns": pgettext("list separator", ", ").join(self.ignored_columns)
+        }
 
 
 @dataclass
@@ -160,7 +174,12 @@ def read_table(data: bytes, *, filename: str, encoding: str | None = None) -> Ta
     return _read_csv(data, encoding)
 
 
-def columns_map(headers: list[str], aliases: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> dict:
+def column_aliases(columns: Iterable[FileColumn]) -> dict[str, set[str]]:
+    """{field name: every header accepted for it} for columns_map."""
+    return {column.name: column.headers() for column in columns}
+
+
+def columns_map(headers: list[str], aliases: dict[str, Iterable[str]], required: tuple[str, ...]) -> dict:
     """{field name: header in the file}; unknown, repeated and missing columns reject the file."""
     lookup = {alias.casefold(): name for name, names in aliases.items() for alias in names}
     mapping: dict[str, str] = {}
@@ -183,6 +202,13 @@ def columns_map(headers: list[str], aliases: dict[str, tuple[str, ...]], require
     if problems:
         raise DomainError(_("The file's columns are not right."), code="invalid_file", fields={"columns": problems})
     return mapping
+
+
+def template_csv(columns: Iterable[FileColumn]) -> str:
+    """An empty file with the header row in the active language, as spreadsheet programs read it."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([str(column.label) for column in columns])
+    return "\ufeff" + buffer.getvalue()
 
 
 def reject_or_report(report: ImportReport, *, skip_invalid: bool) -> None:

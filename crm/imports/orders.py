@@ -7,19 +7,23 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
-from crm.imports.files import ImportReport, RowError, as_text, columns_map, read_table, reject_or_report
+from crm.columns import ORDER_FILE_COLUMNS
+from crm.imports.files import (
+    ImportReport,
+    RowError,
+    as_text,
+    column_aliases,
+    columns_map,
+    read_table,
+    reject_or_report,
+)
 from crm.services import orders_ingest
 
 logger = logging.getLogger(__name__)
 
-ORDER_COLUMNS = {
-    "customer": ("customer", "customer code", "客户编号", "客户代码"),
-    "amount": ("amount", "金额", "订单金额"),
-    "ordered_at": ("ordered_at", "ordered on", "date", "下单日期", "订单日期"),
-    "source": ("source", "source system", "来源", "来源系统"),
-    "external_ref": ("external_ref", "external reference", "order number", "外部单号", "订单号"),
-}
-ORDER_REQUIRED = tuple(ORDER_COLUMNS)
+# {field name: headers accepted for it} (crm.columns: the field name, its label in each language, aliases).
+ORDER_COLUMNS = column_aliases(ORDER_FILE_COLUMNS)
+ORDER_REQUIRED = tuple(c.name for c in ORDER_FILE_COLUMNS if c.required)
 
 
 # --- orders -----------------------------------------------------------------------------------

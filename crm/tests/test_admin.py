@@ -2,7 +2,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import translation
 
@@ -224,3 +224,82 @@ def test_import_page_is_wired(admin_client, model):
     url = reverse(f"admin:crm_{model}_import")
     assert url in changelist
     assert admin_client.get(url).status_code == 200
+
+
+# --- scoring inputs and reasons ------------------------------------------------------------------
+
+GOVERNED = ("industry", "customer_type", "cooperation_since", "account_manager")
+
+
+def _change_form_data(customer, **changes):
+    data = {
+        "name": customer.name, "industry": customer.industry_id, "customer_type": customer.customer_type,
+        "status": customer.status, "account_manager": customer.account_manager_id or "", "language": customer.language,
+        "tax_id": "", "bank_account": "", "region": customer.region, "cooperation_since": "2023-01-01",
+        "potential_rating": "", "change_reason": "", **_empty_inlines(),
+    }
+    data.update(changes)
+    return data
+
+
+def tier_administrator():
+    user = UserFactory(username="tieradmin", is_staff=True)
+    user.groups.add(Group.objects.get(name="Tier administrators"))
+    return user
+
+
+def test_scoring_inputs_are_read_only_for_staff_without_the_right(client, customer):
+    client.force_login(staff_with("view_customer", "change_customer", "view_all_customers"))
+    page = client.get(reverse("admin:crm_customer_change", args=[customer.pk])).content.decode()
+    for name in GOVERNED:
+        assert f'name="{name}"' not in page, name
+    assert 'name="potential_rating"' in page and 'name="change_reason"' in page
+
+    client.force_login(tier_administrator())
+    page = client.get(reverse("admin:crm_customer_change", args=[customer.pk])).content.decode()
+    for name in GOVERNED:
+        assert f'name="{name}"' in page, name
+
+
+def test_a_posted_scoring_input_is_ignored_for_staff_without_the_right(client, customer):
+    client.force_login(staff_with("view_customer", "change_customer", "view_all_customers"))
+    response = client.post(
+        reverse("admin:crm_customer_change", args=[customer.pk]),
+        _change_form_data(customer, industry=industry("EDU").pk, customer_type="b2c", region="西北"),
+    )
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.industry.code, customer.customer_type, customer.region) == ("MFG", "b2b", "西北")
+
+
+def test_a_potential_rating_changed_in_admin_needs_a_reason(client, customer):
+    client.force_login(staff_with("view_customer", "change_customer", "view_all_customers"))
+    url = reverse("admin:crm_customer_change", args=[customer.pk])
+
+    response = client.post(url, _change_form_data(customer, potential_rating="7"))
+
+    assert response.status_code == 200
+    assert "Give a reason for changing Potential rating" in response.content.decode()
+    assert Customer.objects.get(pk=customer.pk).potential_rating is None
+
+    response = client.post(url, _change_form_data(customer, potential_rating="7", change_reason="New factory"))
+
+    assert response.status_code == 302
+    record = Customer.history.filter(id=customer.pk).first()
+    assert (record.potential_rating, record.history_change_reason, record.history_user.username) == (
+        7, "New factory", "staff",
+    )
+
+
+def test_a_tier_administrator_changes_the_industry_in_admin(client, customer):
+    admin = tier_administrator()
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:crm_customer_change", args=[customer.pk]),
+        _change_form_data(customer, industry=industry("NEV").pk, change_reason="Battery line"),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    customer.refresh_from_db()
+    assert customer.industry.code == "NEV"
+    record = Customer.history.filter(id=customer.pk).first()
+    assert (record.history_user, record.history_change_reason) == (admin, "Battery line")

@@ -6,14 +6,15 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import translation
 from openpyxl import Workbook
 
 from core.exceptions import DomainError
-from crm.imports import customers_import, orders_import
+from crm.columns import CUSTOMER_FILE_COLUMNS, ORDER_FILE_COLUMNS, Kind
+from crm.imports import customers_import, orders_import, template_csv
 from crm.models import Customer, Order
 from crm.tests.factories import CustomerFactory, OrderFactory, UserFactory
 
@@ -148,7 +149,8 @@ def test_a_row_with_a_code_updates_that_customer_so_a_second_import_adds_no_dupl
     assert customer.account_manager is None  # the file's blank cell is written as it is
     assert customer.code.startswith("MFG")  # the code stays, even though the industry changed
     assert customer.tax_id == "91310000MA1FL0000X"  # and so do the columns the file does not have
-    assert (again.created, again.updated, again.skipped) == (0, 1, 1)
+    # The second time the customer row says what is stored already: counted, not written again.
+    assert (again.created, again.updated, again.unchanged, again.skipped) == (0, 0, 1, 1)
     assert [(e.line, e.column) for e in again.errors] == [(3, "客户编号")]
     assert Customer.objects.count() == 2
 
@@ -348,3 +350,163 @@ def test_orders_command_reports_duplicates(tmp_path, capsys, customer):
 def test_command_names_a_missing_file():
     with pytest.raises(CommandError, match="file"):
         call_command("import_orders", "/nonexistent/orders.csv")
+
+
+# --- one table of columns with the exports; the rules of crm.services per row -----------------------
+
+
+def test_computed_columns_of_an_export_are_listed_as_ignored_not_refused(customer):
+    text = (
+        "编码,名称,等级,得分,Tier run,近 12 个月消费额,最近订单,Figures as of,预警标记\n"
+        f"{customer.code},{customer.name},VIP客户,91.5,2026-Q4 (2026-10-01),12000,2026-09-29,2026-10-01,\n"
+    )
+
+    report = customers_import(data=text.encode(), filename="export.csv")
+
+    assert not report.errors and (report.updated, report.unchanged) == (0, 1)
+    assert report.ignored_columns == [
+        "等级",
+        "得分",
+        "Tier run",
+        "近 12 个月消费额",
+        "最近订单",
+        "Figures as of",
+        "预警标记",
+    ]
+
+
+def test_the_ui_labels_in_both_languages_and_choice_labels_are_accepted(manager):
+    english = "Name,Industry,Customer type,Company size,Cooperating since,Status,Language\n"
+    english += 'Acme,Manufacturing,B2C,"Small (10-99)",2024-02-01,Terminated,English\n'
+    chinese = "名称,行业,客户类型,企业规模,合作起始日期,状态,语言\n深圳新源,新能源,B2B,微型（少于 10 人）,2023-05-06,合作中,简体中文\n"
+
+    assert customers_import(data=english.encode(), filename="en.csv").created == 1
+    assert customers_import(data=chinese.encode(), filename="zh.csv").created == 1
+
+    acme = Customer.objects.get(name="Acme")
+    assert (acme.industry.code, acme.customer_type, acme.company_size, acme.status, acme.language) == (
+        "MFG",
+        "b2c",
+        "small",
+        "terminated",
+        "en",
+    )
+    assert acme.cooperation_since == datetime.date(2024, 2, 1)
+    shenzhen = Customer.objects.get(name="深圳新源")
+    assert (shenzhen.industry.code, shenzhen.company_size, shenzhen.status) == ("NEV", "micro", "active")
+
+
+def test_an_unknown_choice_names_the_column_and_the_choices():
+    with translation.override("en"), pytest.raises(DomainError) as caught:
+        customers_import(data=b"Name,Industry,Customer type\nX,MFG,B2X\n", filename="c.csv")
+    [row] = caught.value.fields["rows"]
+    assert row["column"] == "Customer type" and "b2b, b2c" in row["message"]
+
+
+def test_an_account_managers_file_may_not_change_scoring_inputs(customer, manager):
+    text = f"客户编号,行业,合作起始日期,地区\n{customer.code},EDU,2020-01-01,西南\n"
+
+    with translation.override("en"), pytest.raises(DomainError) as caught:
+        customers_import(data=text.encode(), filename="c.csv", user=manager)
+
+    assert {(e["line"], e["column"]) for e in caught.value.fields["rows"]} == {(2, "行业"), (2, "合作起始日期")}
+    assert all("Only tier administrators may change" in e["message"] for e in caught.value.fields["rows"])
+    customer.refresh_from_db()
+    assert (customer.industry.code, customer.region) == ("MFG", "华东")
+
+
+def test_an_account_managers_file_may_keep_the_stored_scoring_inputs(customer, manager):
+    text = f"code,industry,customer_type,cooperation_since,region\n{customer.code},MFG,b2b,2023-01-01,西南\n"
+
+    report = customers_import(data=text.encode(), filename="c.csv", user=manager)
+
+    assert report.updated == 1
+    customer.refresh_from_db()
+    assert customer.region == "西南"
+
+
+def test_a_tier_administrators_file_changes_scoring_inputs(customer):
+    admin = UserFactory(username="tieradmin", is_staff=True)
+    admin.groups.add(Group.objects.get(name="Tier administrators"))
+    text = f"code,industry,account_manager\n{customer.code},EDU,\n"
+
+    report = customers_import(data=text.encode(), filename="c.csv", user=admin, reason="Regional split")
+
+    assert report.updated == 1
+    customer.refresh_from_db()
+    assert (customer.industry.code, customer.account_manager) == ("EDU", None)
+    record = Customer.history.filter(id=customer.pk).first()
+    assert (record.history_user, record.history_change_reason) == (admin, "Regional split")
+
+
+def test_an_account_managers_potential_ratings_need_the_imports_reason(customer, manager):
+    text = f"客户编号,潜力评分\n{customer.code},8\n"
+
+    with translation.override("en"), pytest.raises(DomainError) as caught:
+        customers_import(data=text.encode(), filename="c.csv", user=manager)
+    [row] = caught.value.fields["rows"]
+    assert (row["line"], row["column"]) == (2, "潜力评分") and "reason" in row["message"]
+
+    report = customers_import(data=text.encode(), filename="c.csv", user=manager, reason="Annual review")
+
+    assert report.updated == 1
+    assert Customer.objects.get(pk=customer.pk).potential_rating == 8
+    record = Customer.history.filter(id=customer.pk).first()
+    assert (record.history_user, record.history_change_reason, record.history_type) == (manager, "Annual review", "~")
+
+
+def test_rows_that_change_nothing_are_not_written(customer, django_capture_on_commit_callbacks):
+    stamp = Customer.objects.get(pk=customer.pk).updated_at
+    text = f"code,name,industry,customer_type,region\n{customer.code},{customer.name},MFG,b2b,华东\n"
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        report = customers_import(data=text.encode(), filename="c.csv")
+
+    assert (report.updated, report.unchanged) == (0, 1)
+    assert Customer.objects.get(pk=customer.pk).updated_at == stamp
+    assert not Customer.history.filter(id=customer.pk, history_type="~").exists()
+    assert callbacks == []  # no re-evaluation queued
+
+
+def test_the_template_has_the_header_row_in_the_active_language():
+    columns = [c for c in CUSTOMER_FILE_COLUMNS if c.kind != Kind.COMPUTED]
+    with translation.override("zh-hans"):
+        chinese = template_csv(columns)
+    with translation.override("en"):
+        english = template_csv(columns)
+
+    assert chinese.startswith("\ufeff编码,名称,行业,客户类型,")
+    assert english.startswith("\ufeffCode,Name,Industry,Customer type,")
+    header = english.lstrip("\ufeff").splitlines()[0].split(",")
+    assert "Score" not in header and "Tier" not in header
+    # and the import reads its own templates
+    for text in (chinese, english):
+        report = customers_import(data=text.encode("utf-8"), filename="template.csv")
+        assert (report.created, report.updated) == (0, 0)
+
+
+def test_order_labels_of_both_languages_are_read(customer):
+    text = f"客户,金额,下单日期,来源系统,外部编号\n{customer.code},50,2026-05-01,erp,Z1\n"
+    english = f"Customer,Amount,Ordered on,Source system,External reference\n{customer.code},60,2026-05-02,erp,Z2\n"
+
+    assert orders_import(data=text.encode(), filename="o.csv").created == 1
+    assert orders_import(data=english.encode(), filename="o.csv").created == 1
+
+
+def test_no_header_names_two_columns():
+    for table in (CUSTOMER_FILE_COLUMNS, ORDER_FILE_COLUMNS):
+        seen: dict[str, str] = {}
+        for column in table:
+            for header in column.headers():
+                assert seen.setdefault(header.casefold(), column.name) == column.name, header
+
+
+def test_command_takes_a_reason_and_lists_ignored_columns(tmp_path, capsys, customer, manager):
+    path = tmp_path / "c.csv"
+    path.write_text(f"code,potential_rating,score\n{customer.code},5,80\n", encoding="utf-8")
+
+    call_command("import_customers", str(path), "--user", "manager", "--reason", "Quarterly review")
+
+    out = capsys.readouterr().out
+    assert "1 updated" in out and "computed columns ignored: score" in out
+    assert Customer.history.filter(id=customer.pk).first().history_change_reason == "Quarterly review"

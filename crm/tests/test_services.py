@@ -143,11 +143,11 @@ def test_customer_create_refuses_fields_written_by_tier_runs():
 
 def test_customer_update_validates_and_keeps_code(customer):
     code = customer.code
-    customer_update(customer=customer, name="Renamed", industry="EDU")
+    customer_update(customer=customer, changed_by=None, name="Renamed", industry="EDU")
     customer.refresh_from_db()
     assert (customer.name, customer.industry.code, customer.code) == ("Renamed", "EDU", code)
     with pytest.raises(DomainError) as caught:
-        customer_update(customer=customer, potential_rating=42)
+        customer_update(customer=customer, changed_by=None, potential_rating=42)
     assert "potential_rating" in caught.value.fields
 
 

@@ -8,6 +8,8 @@ from rest_framework import serializers
 from core.access import sensitive_value_for
 from core.api.serializers import StrictInputSerializer, date_in_range
 from crm.models import Customer
+from crm.selectors import tier_run_of
+from crm.services import REASON_MAX_LENGTH
 
 
 class ServiceLevelSerializer(serializers.Serializer):
@@ -82,10 +84,19 @@ class CustomerSerializer(serializers.ModelSerializer):
             "service_level",
             "spend_12m",
             "last_order_at",
+            "figures_as_of",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "figures_as_of": {
+                "help_text": _(
+                    "The day spend_12m, last_order_at, lifecycle and flags were computed for (a tier run's or a "
+                    "re-evaluation's as-of date); null when they have never been computed."
+                )
+            }
+        }
 
     @extend_schema_field(TierOverrideOutSerializer(allow_null=True))
     def get_tier_override(self, customer):
@@ -114,6 +125,30 @@ class CustomerSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(help_text=_("Masked unless the user may see sensitive fields.")))
     def get_bank_account(self, customer):
         return self._sensitive(customer.bank_account)
+
+
+class TierRunOutSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    as_of = serializers.DateField()
+
+
+class CustomerDetailSerializer(CustomerSerializer):
+    """One customer, with the tier run its score and tier come from."""
+
+    tier_run = serializers.SerializerMethodField()
+
+    class Meta(CustomerSerializer.Meta):
+        fields = [*CustomerSerializer.Meta.fields, "tier_run"]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        TierRunOutSerializer(
+            allow_null=True, help_text=_("The tier run that computed score and tier; null: never tiered.")
+        )
+    )
+    def get_tier_run(self, customer):
+        run = tier_run_of(customer)
+        return {"period": run.period, "as_of": run.as_of} if run else None
 
 
 class AccountManagerField(serializers.CharField):
@@ -149,3 +184,12 @@ class CustomerWriteSerializer(StrictInputSerializer):
     contact_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     tax_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
     bank_account = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "Why the record changes, kept in its history. Needed when someone other than a tier administrator "
+            "changes potential_rating."
+        ),
+    )

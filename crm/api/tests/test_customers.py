@@ -3,12 +3,12 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 
 from crm.models import Customer, Order
 from crm.tests.factories import CustomerFactory, OrderFactory, UserFactory
 from scoring.models import Tier
-from tiering.tests.factories import TierOverrideFactory
+from tiering.tests.factories import TierAssignmentFactory, TierOverrideFactory, TierRunFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/customers/"
@@ -189,7 +189,11 @@ def test_manager_may_not_create_customers(manager_api):
 
 
 def test_manager_patches_own_customer_but_cannot_reassign(manager_api, customer):
-    response = manager_api.patch(f"{URL}{customer.code}/", {"region": "华南", "potential_rating": 8}, format="json")
+    response = manager_api.patch(
+        f"{URL}{customer.code}/",
+        {"region": "华南", "potential_rating": 8, "reason": "Opened a plant for battery packs"},
+        format="json",
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["region"] == "华南"
     response = manager_api.patch(f"{URL}{customer.code}/", {"account_manager": "outsider"}, format="json")
@@ -216,3 +220,75 @@ def test_creator_without_view_all_still_gets_the_created_record(api_client_for, 
     response = api_client_for(creator).post(URL, payload, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["code"].startswith("EDU")
+
+
+# --- scoring inputs are governed; the detail says what date its figures are from -------------------
+
+
+@pytest.fixture
+def tier_admin_api(api_client_for):
+    user = UserFactory(username="tieradmin", is_staff=True)
+    user.groups.add(Group.objects.get(name="Tier administrators"))
+    return api_client_for(user)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("industry", "EDU"),
+        ("customer_type", "b2c"),
+        ("cooperation_since", "2020-01-01"),
+        ("account_manager", "outsider"),
+    ],
+)
+def test_patching_a_scoring_input_is_403_naming_the_field_unless_a_tier_administrator(
+    manager_api, integration_api, tier_admin_api, customer, outsider, field, value
+):
+    for api in (manager_api, integration_api):
+        response = api.patch(f"{URL}{customer.code}/", {field: value, "reason": "asked"}, format="json")
+        assert response.status_code == 403, response.json()
+        body = response.json()["error"]
+        assert body["code"] == "permission_denied" and list(body["fields"]) == [field]
+    response = tier_admin_api.patch(f"{URL}{customer.code}/", {field: value}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()[field] == value
+
+
+def test_a_potential_rating_without_a_reason_is_400_naming_the_field(manager_api, customer):
+    response = manager_api.patch(f"{URL}{customer.code}/", {"potential_rating": 6}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["potential_rating"]
+    assert Customer.objects.get(pk=customer.pk).potential_rating is None
+
+    response = manager_api.patch(
+        f"{URL}{customer.code}/", {"potential_rating": 6, "reason": "New plant in Hefei"}, format="json"
+    )
+    assert response.status_code == 200
+    record = Customer.history.filter(id=customer.pk).first()
+    assert (record.potential_rating, record.history_change_reason, record.history_user.username) == (
+        6,
+        "New plant in Hefei",
+        "manager",
+    )
+
+
+def test_detail_says_which_run_and_day_its_figures_are_from(admin_api, customer):
+    older = TierRunFactory(period="2026-Q3", as_of=datetime.date(2026, 7, 1))
+    latest = TierRunFactory(period="2026-Q4", as_of=datetime.date(2026, 10, 1))
+    for run in (older, latest):
+        TierAssignmentFactory(
+            run=run, customer=customer, score=Decimal("70.00"), computed_tier=Tier.objects.get(code="core")
+        )
+    Customer.objects.filter(pk=customer.pk).update(figures_as_of=datetime.date(2026, 11, 30))
+
+    body = admin_api.get(f"{URL}{customer.code}/").json()
+
+    assert body["tier_run"] == {"period": "2026-Q4", "as_of": "2026-10-01"}
+    assert body["figures_as_of"] == "2026-11-30"
+    listed = admin_api.get(URL).json()["results"][0]
+    assert listed["figures_as_of"] == "2026-11-30"
+
+
+def test_detail_of_a_customer_never_tiered_has_no_run_and_no_figures_date(admin_api, customer):
+    body = admin_api.get(f"{URL}{customer.code}/").json()
+    assert body["tier_run"] is None and body["figures_as_of"] is None

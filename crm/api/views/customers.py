@@ -8,21 +8,18 @@ from decimal import Decimal
 
 from django.db.models import DecimalField, Value
 from django.db.models.functions import Coalesce
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from core.access import user_sees_all_customers
 from core.api.pagination import StableCursorPagination
 from core.api.permissions import ActionPermissions
 from crm import services as crm_services
-from crm.api.serializers.customers import CustomerSerializer, CustomerWriteSerializer
+from crm.api.serializers.customers import CustomerDetailSerializer, CustomerSerializer, CustomerWriteSerializer
 from crm.filters import CustomerFilter
 from crm.models import Customer
-from crm.selectors import customers_visible_to
+from crm.selectors import customers_visible_to, customers_with_tier_run
 
 
 class CustomerPagination(StableCursorPagination):
@@ -45,7 +42,7 @@ class CustomerResourceViewSet(viewsets.GenericViewSet):
 
     lookup_field = "code"
     lookup_value_regex = "[A-Za-z0-9_-]+"
-    serializer_class = CustomerSerializer
+    serializer_class = CustomerDetailSerializer
     permission_classes = [ActionPermissions]
 
     RELATED = (
@@ -61,21 +58,31 @@ class CustomerResourceViewSet(viewsets.GenericViewSet):
         return customers_visible_to(self.request.user, self._customers())
 
     def _customers(self):
-        return Customer.objects.select_related(*self.RELATED)
+        """One customer's queryset: with its relations and the tier run of its score (customer detail)."""
+        return customers_with_tier_run(Customer.objects.select_related(*self.RELATED))
 
     def customer_response(self, code: str, http_status=status.HTTP_200_OK) -> Response:
         """The record as stored, re-read with its relations; the caller has just written it, so no visibility check."""
         customer = self._customers().get(code=code)
-        return Response(CustomerSerializer(customer, context=self.get_serializer_context()).data, status=http_status)
+        return Response(
+            CustomerDetailSerializer(customer, context=self.get_serializer_context()).data, status=http_status
+        )
 
 
 @extend_schema_view(
     list=extend_schema(summary=gettext_lazy("List customers visible to the caller")),
     create=extend_schema(summary=gettext_lazy("Create a customer; answers with its generated code")),
     retrieve=extend_schema(
-        summary=gettext_lazy("A customer with tier, score, override, lifecycle, flags and service level")
+        summary=gettext_lazy(
+            "A customer with tier, score, override, lifecycle, flags and service level, and the dates they are from"
+        )
     ),
-    partial_update=extend_schema(summary=gettext_lazy("Change a customer's editable fields")),
+    partial_update=extend_schema(
+        summary=gettext_lazy(
+            "Change a customer's editable fields; industry, customer type, cooperation date and account manager "
+            "only as a tier administrator (403 naming the field otherwise)"
+        )
+    ),
 )
 class CustomerViewSet(
     mixins.ListModelMixin,
@@ -113,24 +120,28 @@ class CustomerViewSet(
     def get_serializer_class(self):
         if self.action in {"create", "partial_update"}:
             return CustomerWriteSerializer
-        return CustomerSerializer
+        if self.action == "list":
+            return CustomerSerializer
+        return CustomerDetailSerializer
 
-    @extend_schema(request=CustomerWriteSerializer, responses={201: CustomerSerializer})
+    @extend_schema(request=CustomerWriteSerializer, responses={201: CustomerDetailSerializer})
     def create(self, request, *args, **kwargs):
         serializer = CustomerWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        customer = crm_services.customer_create(created_by=request.user, **serializer.validated_data)
+        fields = dict(serializer.validated_data)
+        reason = fields.pop("reason", "")
+        customer = crm_services.customer_create(created_by=request.user, reason=reason, **fields)
         return self.customer_response(customer.code, status.HTTP_201_CREATED)
 
-    @extend_schema(request=CustomerWriteSerializer, responses={200: CustomerSerializer})
+    @extend_schema(request=CustomerWriteSerializer, responses={200: CustomerDetailSerializer})
     def partial_update(self, request, *args, **kwargs):
+        """Who may change which field, and which changes need a reason, is crm.services' rule."""
         customer = self.get_object()
         serializer = CustomerWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        fields = serializer.validated_data
-        if "account_manager" in fields and not user_sees_all_customers(request.user):
-            raise ValidationError({"account_manager": [_("Only users who see all customers may reassign them.")]})
-        crm_services.customer_update(customer=customer, **fields)
+        fields = dict(serializer.validated_data)
+        reason = fields.pop("reason", "")
+        crm_services.customer_update(customer=customer, changed_by=request.user, reason=reason, **fields)
         return self.customer_response(customer.code)
 
     def update(self, request, *args, **kwargs):

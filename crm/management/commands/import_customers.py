@@ -1,4 +1,4 @@
-"""manage.py import_customers FILE [--skip-invalid] [--encoding gbk] [--user NAME]"""
+"""manage.py import_customers FILE [--skip-invalid] [--encoding gbk] [--user NAME] [--reason TEXT]"""
 
 from pathlib import Path
 
@@ -16,6 +16,7 @@ class Command(BaseCommand):
     )
     import_function = staticmethod(customers_import)
     noun = "customers"
+    takes_reason = True  # kept in each changed customer's history
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="CSV or XLSX file; the first row names the columns.")
@@ -26,6 +27,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--encoding", help="CSV text encoding (default: try UTF-8, then GBK/GB18030).")
         parser.add_argument("--user", help="Import as this user: only customers they may see are touched.")
+        if self.takes_reason:
+            parser.add_argument(
+                "--reason",
+                default="",
+                help="Why the records change; kept in each changed customer's history. Needed when an account "
+                "manager's file changes a potential rating.",
+            )
 
     def handle(self, *args, file, skip_invalid, encoding, user, **options):
         path = Path(file)
@@ -36,9 +44,15 @@ class Command(BaseCommand):
             importer = get_user_model().objects.filter(username=user, is_active=True).first()
             if importer is None:
                 raise CommandError(f"user: no active user {user!r}")
+        extra = {"reason": options["reason"]} if self.takes_reason else {}
         try:
             report = self.import_function(
-                data=path.read_bytes(), filename=path.name, user=importer, skip_invalid=skip_invalid, encoding=encoding
+                data=path.read_bytes(),
+                filename=path.name,
+                user=importer,
+                skip_invalid=skip_invalid,
+                encoding=encoding,
+                **extra,
             )
         except DomainError as exc:
             for name, problems in exc.fields.items():
@@ -53,8 +67,12 @@ class Command(BaseCommand):
         summary = f"{self.noun}: {report.created} created"
         if report.updated:
             summary += f", {report.updated} updated"
+        if report.unchanged:
+            summary += f", {report.unchanged} unchanged"
         if report.duplicates:
             summary += f", {report.duplicates} already stored"
         if report.skipped:
             summary += f", {report.skipped} bad row(s) skipped"
         self.stdout.write(self.style.SUCCESS(summary) if not report.skipped else self.style.WARNING(summary))
+        if report.ignored_columns:
+            self.stdout.write(f"computed columns ignored: {', '.join(report.ignored_columns)}")

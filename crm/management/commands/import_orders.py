@@ -11,3 +11,4 @@ class Command(ImportCustomersCommand):
     )
     import_function = staticmethod(orders_import)
     noun = "orders"
+    takes_reason = False
