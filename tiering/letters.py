@@ -1,24 +1,32 @@
 """The downgrade letter (降级说明函): what changed, which factors, and what would bring the customer back.
 
-`downgrade_letter(customer)` builds the content from the append-only history; the template
-`tiering/downgrade_letter.html` renders it in the customer's language whatever the reader's.
+`downgrade_letter(customer)` builds the content from the append-only history and the rule book
+of the downgrade's own run (weights, the former tier's threshold, tier names), so a letter reads
+the same however the rules are edited later; for a run from before rule books were kept it uses
+today's rules and says so. The template `tiering/downgrade_letter.html` renders it in the
+customer's language whatever the reader's, dated in the business time zone.
 """
 
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
 from crm.models import Customer
 from scoring.metrics import metric_label
-from scoring.models import ScoreRule, Tier
 from tiering import decide
+from tiering.explanations import tier_as_recorded
 from tiering.models import TierAssignment, TierChange
+from tiering.rulebook import Rulebook, RulebookTier
+from tiering.selectors import assignments_for, tier_changes_for
 
 
 @dataclass(frozen=True)
@@ -43,13 +51,14 @@ class DowngradeLetter:
     customer: Customer
     language: str
     change: TierChange
-    from_tier: Tier
-    to_tier: Tier
+    from_tier: RulebookTier
+    to_tier: RulebookTier
     score_before: float | None
     score: float
     points_to_return: float
     period: str
     dated: datetime.date
+    rules_frozen: bool  # False: the run has no rule book, the figures use today's rules
     factors: list[LetterFactor] = field(default_factory=list)
 
     @property
@@ -58,36 +67,39 @@ class DowngradeLetter:
         return sorted((f for f in self.factors if f.change is not None and f.change < 0), key=lambda f: f.change)
 
 
-def _assignment_points(customer: Customer, change: TierChange) -> tuple[dict, dict | None, int | None]:
-    """Points at the change's run and at the evaluation before it."""
-    history = TierAssignment.objects.filter(customer=customer).select_related("run").order_by("-created_at", "-id")
-    current = history.filter(run=change.run).first() if change.run_id else history.first()
+def _assignments_around(customer: Customer, change: TierChange) -> tuple[TierAssignment | None, TierAssignment | None]:
+    """The assignment of the change's run (a manual change: the latest) and the one before it."""
+    history = assignments_for(customer)
+    current = history.filter(run_id=change.run_id).first() if change.run_id else history.first()
     if current is None:
-        return {}, None, None
-    previous = history.filter(created_at__lte=current.created_at).exclude(pk=current.pk).first()
-    return current.points, (previous.points if previous else None), current.profile_id
+        return None, None
+    previous = history.filter(
+        Q(run_as_of__lt=current.run_as_of) | Q(run_as_of=current.run_as_of, id__lt=current.pk)
+    ).first()
+    return current, previous
+
+
+def business_date(moment: datetime.datetime) -> datetime.date:
+    """The day a moment falls on in the business time zone, whatever zone is active."""
+    return timezone.localtime(moment, zoneinfo.ZoneInfo(settings.TIME_ZONE)).date()
 
 
 def downgrade_letter(customer: Customer) -> DowngradeLetter:
     """The letter for the customer's latest downgrade; DomainError when there is none."""
-    change = (
-        TierChange.objects.filter(customer=customer, direction=TierChange.Direction.DOWNGRADE)
-        .select_related("from_tier", "to_tier", "run")
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    change = tier_changes_for(customer).filter(direction=TierChange.Direction.DOWNGRADE).first()
     if change is None or change.from_tier is None:
         raise DomainError(
             _("This customer has no downgrade to explain."), code="not_found", fields={"customer": [customer.code]}
         )
-    points, previous, profile_id = _assignment_points(customer, change)
-    max_points = {
-        rule.metric: float(rule.weight)
-        for rule in ScoreRule.objects.filter(profile_id=profile_id).only("metric", "weight")
-    }
+    current, previous_assignment = _assignments_around(customer, change)
+    rulebook = Rulebook.of_run(current.run) if current else Rulebook.today()
+    from_tier = tier_as_recorded(rulebook, change.from_tier)
+    points = current.points if current else {}
+    previous = previous_assignment.points if previous_assignment else None
+    max_points = rulebook.max_points(current.profile_id) if current else {}
     score = float(change.score)
     gap, rows = decide.points_to_reach(
-        total=score, target=float(change.from_tier.min_score), points=points, max_points=max_points
+        total=score, target=float(from_tier.min_score), points=points, max_points=max_points
     )
     needed = {row["metric"]: row["needed"] for row in rows}
     factors = [
@@ -105,13 +117,14 @@ def downgrade_letter(customer: Customer) -> DowngradeLetter:
         customer=customer,
         language=customer.language or Customer.Language.ZH_HANS,
         change=change,
-        from_tier=change.from_tier,
-        to_tier=change.to_tier,
+        from_tier=from_tier,
+        to_tier=tier_as_recorded(rulebook, change.to_tier),
         score_before=None if change.score_before is None else float(change.score_before),
         score=score,
         points_to_return=gap,
         period=change.run.period if change.run else "",
-        dated=change.created_at.date(),
+        dated=business_date(change.created_at),
+        rules_frozen=rulebook.frozen,
         factors=factors,
     )
 

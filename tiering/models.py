@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -59,6 +60,11 @@ class TierRun(models.Model):
     error = models.TextField(_("error"), blank=True)
     # The order of the metric and points snapshots in this run's assignments.
     metric_keys = models.JSONField(default=metric_keys_default, editable=False)
+    # What the run scores with, frozen at its start (tiering.rulebook): the active profiles and
+    # their rules, the tiers and the settings that decide grace and warnings. Letters, history
+    # and verify_history read it, so editing the rules later never rewrites this run's figures.
+    # Empty for runs from before rule books were kept: readers say they use today's rules.
+    rulebook = models.JSONField(_("rule book"), default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -81,6 +87,19 @@ class TierRun(models.Model):
     @property
     def progress_percent(self) -> int:
         return int(self.done * 100 / self.total) if self.total else (100 if self.status == "succeeded" else 0)
+
+
+class TierRunPopulation(models.Model):
+    """The sorted values a run's percentile rules rank against (all active customers as of its
+    date), frozen at its start beside the rule book: every chunk ranks against the same values,
+    and verify_history against them again. Apart from the run row, which is read far more often."""
+
+    run = models.ForeignKey(TierRun, on_delete=models.CASCADE, related_name="populations")
+    metric = models.CharField(max_length=40)
+    values = FloatArrayField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "metric"], name="tierrunpopulation_unique")]
 
 
 class TierRunChunk(models.Model):
@@ -300,14 +319,21 @@ class TierOverride(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("set by")
     )
     created_at = models.DateTimeField(_("set at"), auto_now_add=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
     class Meta:
         verbose_name = _("tier override")
         verbose_name_plural = _("tier overrides")
 
     def __str__(self):
-        return f"{self.customer_id} → {self.tier_id}"
+        # In words, never ids: admin messages and history pages show it, also for history rows of
+        # an override whose customer has since been deleted.
+        try:
+            customer = f"{self.customer.code} {self.customer.name}" if self.customer_id else ""
+        except ObjectDoesNotExist:
+            customer = str(_("deleted customer"))
+        tier = self.tier.name if self.tier_id else ""
+        return f"{customer} → {tier}"
 
 
 class TieringSettings(models.Model):
@@ -352,7 +378,8 @@ class TieringSettings(models.Model):
         editable=False,
         help_text=_("Orders, surveys and interactions received after this are re-evaluated by the next sweep."),
     )
-    history = HistoricalRecords()
+    # Reasons are sentences people write, longer than simple-history's 100-character default.
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
     class Meta:
         verbose_name = _("tiering settings")

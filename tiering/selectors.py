@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Coalesce, TruncDate
 
 from core.access import rows_visible_to, user_sees_all_customers
 from crm.models import Customer
@@ -56,11 +59,25 @@ def runs_list() -> QuerySet[TierRun]:
 
 
 def assignments_for(customer: Customer) -> QuerySet[TierAssignment]:
-    """The customer's tier history, newest first."""
+    """The customer's tier history, newest first by the date each run scored as of (a run started
+    later may have looked further back); `run_as_of` is annotated for cursor pagination."""
     return (
         TierAssignment.objects.filter(customer=customer)
         .select_related("run", "tier", "computed_tier", "previous_tier", "profile")
-        .order_by("-created_at", "-id")
+        .annotate(run_as_of=F("run__as_of"))
+        .order_by("-run_as_of", "-id")
+    )
+
+
+def tier_changes_for(customer: Customer) -> QuerySet[TierChange]:
+    """The customer's tier changes, newest first by their run's as-of date; a manual change (no
+    run) by the day it was made in the business time zone."""
+    day = Coalesce(F("run__as_of"), TruncDate("created_at", tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)))
+    return (
+        TierChange.objects.filter(customer=customer)
+        .select_related("run", "from_tier", "to_tier")
+        .annotate(day=day)
+        .order_by("-day", "-id")
     )
 
 

@@ -9,7 +9,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from core.clock import local_today
-from core.exceptions import ConflictError
+from core.exceptions import DomainError
 from tiering import services
 from tiering.models import TierRun
 from tiering.services import task_names
@@ -66,8 +66,8 @@ def tier_run_scheduled(scope: str = TierRun.Scope.ALL, as_of: str | None = None)
     day = datetime.date.fromisoformat(as_of) if as_of else local_today()
     try:
         return services.tier_run_start(as_of=day, trigger=TierRun.Trigger.SCHEDULE, scope=scope).pk
-    except ConflictError as exc:
-        logger.warning("scheduled tier run for %s (%s) not started: %s", day, scope, exc.message)
+    except DomainError as exc:  # already done, in progress, or a date the service refuses: retrying cannot help
+        logger.warning("scheduled tier run for %s (%s) not started: %s %s", day, scope, exc.message, exc.fields)
         return None
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -18,6 +18,7 @@ from tiering import selectors as tiering_selectors
 from tiering import services as tiering_services
 from tiering.api.filters import TierChangeFilter
 from tiering.api.serializers import (
+    OverrideRemoveSerializer,
     OverrideSetSerializer,
     TierAssignmentSerializer,
     TierChangeSerializer,
@@ -25,6 +26,7 @@ from tiering.api.serializers import (
     TierRunSerializer,
     TierRunStartSerializer,
 )
+from tiering.explanations import explanations_for
 from tiering.models import TierRun
 
 
@@ -55,7 +57,9 @@ class TierChangeFeedView(generics.ListAPIView):
         request=TierRunStartSerializer,
         responses={202: TierRunAcceptedSerializer},
     ),
-    retrieve=extend_schema(summary=gettext_lazy("Status, progress, counts per tier, upgrades and downgrades of a run")),
+    retrieve=extend_schema(
+        summary=gettext_lazy("Status, progress, counts per tier, upgrades and downgrades of a run, and its rule book")
+    ),
 )
 class TierRunViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = TierRun.objects.all()
@@ -83,7 +87,9 @@ class TierRunViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewset
 
 
 class HistoryPagination(StableCursorPagination):
-    ordering = ("-id",)
+    """Newest first by the run's as-of date (annotated by tiering.selectors.assignments_for)."""
+
+    ordering = ("-run_as_of", "-id")
 
 
 class CustomerTierViewSet(CustomerResourceViewSet):
@@ -97,16 +103,18 @@ class CustomerTierViewSet(CustomerResourceViewSet):
     http_method_names = ["get", "post", "delete", "head", "options"]
 
     @extend_schema(
-        summary=gettext_lazy("Tier assignments of the customer, newest first"),
+        summary=gettext_lazy(
+            "Tier assignments of the customer, newest first by as-of date, each explained by its run's rule book"
+        ),
         responses=TierAssignmentSerializer(many=True),
         filters=False,
     )
     @action(detail=True, methods=["get"], pagination_class=HistoryPagination, filter_backends=[])
     def history(self, request, code=None):
         customer = self.get_object()
-        assignments = tiering_selectors.assignments_for(customer)
-        page = self.paginate_queryset(assignments)
-        return self.get_paginated_response(TierAssignmentSerializer(page, many=True).data)
+        page = self.paginate_queryset(tiering_selectors.assignments_for(customer))
+        context = {"explanations": explanations_for(page)}
+        return self.get_paginated_response(TierAssignmentSerializer(page, many=True, context=context).data)
 
     @extend_schema(
         summary=gettext_lazy("Set a manual tier override (reason required)"),
@@ -135,10 +143,25 @@ class CustomerTierViewSet(CustomerResourceViewSet):
         return self.customer_response(customer.code)
 
     @extend_schema(
-        summary=gettext_lazy("Remove the manual tier override"), responses={204: OpenApiResponse()}, filters=False
+        summary=gettext_lazy("Remove the manual tier override"),
+        parameters=[
+            OpenApiParameter(
+                "reason",
+                str,
+                required=False,
+                description=gettext_lazy("Why the manual tier goes; kept in its history."),
+            )
+        ],
+        responses={204: OpenApiResponse()},
+        filters=False,
     )
     @override.mapping.delete
     def override_remove(self, request, code=None):
         customer = self.get_object()
-        tiering_services.override_remove(customer=customer, removed_by=request.user)
+        given = {"reason": request.query_params["reason"]} if "reason" in request.query_params else {}
+        serializer = OverrideRemoveSerializer(data=given)
+        serializer.is_valid(raise_exception=True)
+        tiering_services.override_remove(
+            customer=customer, removed_by=request.user, reason=serializer.validated_data.get("reason", "")
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -30,6 +30,7 @@ __all__ = [
     "customers_update",
     "latest_points",
     "notices_write",
+    "previous_metrics",
     "previous_points",
 ]
 
@@ -77,19 +78,33 @@ def previous_points(
     """For each customer (in the given order): the per-rule points of its latest assignment outside
     one run as a row aligned with `keys` (NaN: no points), whether it has such an assignment with
     points, and its code (None once deleted)."""
-    size = len(customer_ids)
-    matrix = np.full((size, len(keys)), np.nan)
-    if not size:
-        return matrix, np.zeros(0, dtype=bool), []
+    if not len(customer_ids):
+        return np.full((0, len(keys)), np.nan), np.zeros(0, dtype=bool), []
     codes = customer_codes(customer_ids)
+    matrix = _previous_snapshots("point_values", exclude_run_id, customer_ids, keys)
+    has_previous = ~np.isnan(matrix).all(axis=1)
+    return matrix, has_previous, [codes.get(c) for c in customer_ids]
+
+
+def previous_metrics(*, exclude_run_id: int, customer_ids: list[int], keys: list[str]) -> np.ndarray:
+    """For each customer (in the given order): the metric values of its latest assignment outside
+    one run as a row aligned with `keys` (NaN: no value, or no assignment)."""
+    return _previous_snapshots("metric_values", exclude_run_id, customer_ids, keys)
+
+
+def _previous_snapshots(column: str, exclude_run_id: int, customer_ids: list[int], keys: list[str]) -> np.ndarray:
+    """One snapshot column (`point_values` or `metric_values`) of each customer's latest
+    assignment outside one run, customers x `keys`, NaN where there is none."""
+    matrix = np.full((len(customer_ids), len(keys)), np.nan)
+    if not len(customer_ids):
+        return matrix
     try:
-        read = _is_postgres() and postgres.previous_points_fill(exclude_run_id, customer_ids, keys, matrix)
+        read = _is_postgres() and postgres.previous_snapshots_fill(exclude_run_id, customer_ids, keys, matrix, column)
     except ValueError:  # snapshots of another width (an older metric set): read them one by one
         read = False
     if not read:
-        portable.previous_points_fill(exclude_run_id, customer_ids, keys, matrix)
-    has_previous = ~np.isnan(matrix).all(axis=1)
-    return matrix, has_previous, [codes.get(c) for c in customer_ids]
+        portable.previous_snapshots_fill(exclude_run_id, customer_ids, keys, matrix, column)
+    return matrix
 
 
 def customer_codes(customer_ids: list[int]) -> dict[int, str]:

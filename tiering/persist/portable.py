@@ -16,7 +16,7 @@ from django.db.models import Max
 
 from crm.models import Customer
 from tiering.models import Notice, TierAssignment, TierChange
-from tiering.persist.rows import ChangeRows, ChunkRows, customer_columns, text_value
+from tiering.persist.rows import ChangeRows, ChunkRows
 
 ASSIGNMENT_COLUMNS = (
     "run_id",
@@ -67,13 +67,26 @@ def _insert_many(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
 
 
 def customers_update(columns: Sequence[str], rows: list[tuple], constants: dict) -> None:
-    """One UPDATE per customer row, executed as a batch."""
+    """One UPDATE per customer row, executed as a batch. Values are prepared by their fields, as
+    the ORM prepares them: on SQLite a timestamp is text, and only the ORM's own spelling of it
+    compares correctly with the ORM's (`updated_since`)."""
     opts = Customer._meta
     qn = connection.ops.quote_name
-    db_columns, const_columns, const_values = customer_columns(columns, constants)
-    assignments = ", ".join(f"{qn(col)} = %s" for col in [*db_columns, *const_columns])
+    fields = [opts.get_field(name) for name in columns]
+    const_fields = [opts.get_field(name) for name in constants]
+    assignments = ", ".join(f"{qn(field.column)} = %s" for field in [*fields, *const_fields])
     sql = f"UPDATE {qn(opts.db_table)} SET {assignments} WHERE id = %s"  # noqa: S608 (quoted identifiers only)
-    params = [[*(text_value(v) for v in row[1:]), *const_values, row[0]] for row in rows]
+    const_values = [
+        field.get_db_prep_value(v, connection) for field, v in zip(const_fields, constants.values(), strict=True)
+    ]
+    params = [
+        [
+            *(field.get_db_prep_value(v, connection) for field, v in zip(fields, row[1:], strict=True)),
+            *const_values,
+            row[0],
+        ]
+        for row in rows
+    ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
 
@@ -186,7 +199,7 @@ def chunk_write(rows: ChunkRows) -> bool:
                 strict=True,
             )
         ],
-        {"tiered_at": rows.created_at},
+        {"tiered_at": rows.created_at, "figures_as_of": rows.as_of},
     )
     # History of a customer deleted since the chunk read it goes too (PostgreSQL joins instead).
     first, last = int(rows.customer_ids[0]), int(rows.customer_ids[-1])
@@ -232,17 +245,29 @@ def changes_with_notices_write(*, run_id: int, changes: ChangeRows) -> None:
     )
 
 
-def previous_points_fill(exclude_run_id: int, customer_ids: list[int], keys: list[str], matrix: np.ndarray) -> None:
+# A snapshot column of TierAssignment and the property that reads it by metric key.
+SNAPSHOTS = {"point_values": "points", "metric_values": "metrics"}
+
+
+def previous_snapshots_fill(
+    exclude_run_id: int, customer_ids: list[int], keys: list[str], matrix: np.ndarray, column: str = "point_values"
+) -> None:
     """Fill `matrix` in place from each customer's latest assignment, read through the ORM."""
-    latest = latest_points(exclude_run_id=exclude_run_id, customer_ids=customer_ids)
+    latest = latest_snapshots(exclude_run_id=exclude_run_id, customer_ids=customer_ids, column=column)
     for row, customer_id in enumerate(customer_ids):
-        for column, key in enumerate(keys):
+        for position, key in enumerate(keys):
             value = latest.get(customer_id, {}).get(key)
-            matrix[row, column] = np.nan if value is None else value
+            matrix[row, position] = np.nan if value is None else value
 
 
 def latest_points(*, exclude_run_id: int, customer_ids: list[int]) -> dict[int, dict]:
     """Per-rule points of each customer's latest assignment outside one run: {customer_id: points}."""
+    return latest_snapshots(exclude_run_id=exclude_run_id, customer_ids=customer_ids, column="point_values")
+
+
+def latest_snapshots(*, exclude_run_id: int, customer_ids: list[int], column: str) -> dict[int, dict]:
+    """One snapshot (points or metric values, by key) of each customer's latest assignment
+    outside one run: {customer_id: {key: value}}."""
     latest = (
         TierAssignment.objects.filter(customer_id__in=customer_ids)
         .exclude(run_id=exclude_run_id)
@@ -250,7 +275,11 @@ def latest_points(*, exclude_run_id: int, customer_ids: list[int]) -> dict[int, 
         .annotate(last_id=Max("id"))
         .values_list("last_id", flat=True)
     )
-    return {a.customer_id: a.points for a in TierAssignment.objects.filter(pk__in=list(latest)).select_related("run")}
+    attribute = SNAPSHOTS[column]
+    return {
+        a.customer_id: getattr(a, attribute)
+        for a in TierAssignment.objects.filter(pk__in=list(latest)).select_related("run")
+    }
 
 
 def customer_codes(customer_ids: list[int]) -> dict[int, str]:

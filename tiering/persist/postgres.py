@@ -121,10 +121,10 @@ def chunk_write(rows: ChunkRows) -> bool:
             "score = t.score::numeric(5,2), lifecycle = (%s::text[])[t.lifecycle], flags = (%s::jsonb[])[t.flags], "
             "spend_12m = t.spend_12m::numeric(16,2), runs_below_threshold = t.runs_below, "
             f"last_order_at = DATE '1970-01-01' + NULLIF(t.last_order_day, {_NO_DAY}), "
-            f"tiered_at = %s FROM {_CHUNK_TABLE} AS t WHERE c.id = t.id AND c.id BETWEEN %s AND %s"
+            f"tiered_at = %s, figures_as_of = %s FROM {_CHUNK_TABLE} AS t WHERE c.id = t.id AND c.id BETWEEN %s AND %s"
         )
         first, last = int(rows.customer_ids[0]), int(rows.customer_ids[-1])
-        cursor.execute(update, [lifecycles, flags, rows.created_at, first, last])
+        cursor.execute(update, [lifecycles, flags, rows.created_at, rows.as_of, first, last])
         # Every customer updated (and so locked) is still there: no need to join them again.
         all_present = cursor.rowcount == len(rows)
         insert = (
@@ -215,18 +215,23 @@ def changes_with_notices_write(
         )
 
 
-def previous_points_fill(exclude_run_id: int, customer_ids: list[int], keys: list[str], matrix: np.ndarray) -> bool:
-    """Fill `matrix` in place: one index probe per customer on (customer, created_at DESC), however
-    long the history, read as binary arrays. True when done."""
+def previous_snapshots_fill(
+    exclude_run_id: int, customer_ids: list[int], keys: list[str], matrix: np.ndarray, column: str = "point_values"
+) -> bool:
+    """Fill `matrix` in place from one snapshot column (`point_values` or `metric_values`): one
+    index probe per customer on (customer, created_at DESC), however long the history, read as
+    binary arrays. True when done."""
+    if column not in ("point_values", "metric_values"):
+        raise ValueError(f"not a snapshot column: {column!r}")
     width = len(keys)
     if not width:
         return True
     with connection.cursor() as cursor:
         columns = pgcopy.columns_read(
             cursor.cursor,
-            "SELECT COALESCE(a.run_id, -1), COALESCE(a.point_values, array_fill('NaN'::float8, ARRAY[%s])) "
+            f"SELECT COALESCE(a.run_id, -1), COALESCE(a.{column}, array_fill('NaN'::float8, ARRAY[%s])) "  # noqa: S608 (a fixed column name)
             "FROM unnest(%s::bigint[]) WITH ORDINALITY AS c(id, n) LEFT JOIN LATERAL ("
-            "SELECT run_id, point_values FROM tiering_tierassignment WHERE customer_id = c.id AND run_id <> %s "
+            f"SELECT run_id, {column} FROM tiering_tierassignment WHERE customer_id = c.id AND run_id <> %s "
             "ORDER BY created_at DESC LIMIT 1) AS a ON true ORDER BY c.n",  # the index's order: no sort per probe
             [width, list(customer_ids), exclude_run_id],
             [("run", "bigint"), ("points", ("float8[]", width))],

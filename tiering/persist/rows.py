@@ -37,6 +37,7 @@ class ChunkRows:
 
     run_id: int
     created_at: datetime.datetime
+    as_of: datetime.date  # the run's: the day the customers' spend, last order, lifecycle and flags are for
     customer_ids: np.ndarray
     scores: np.ndarray
     computed_tier_ids: np.ndarray
@@ -96,8 +97,8 @@ class ChangeRows:
 
 
 def customer_columns(columns: Sequence[str], constants: dict) -> tuple[list[str], list[str], list]:
-    """For an update of customer rows: the table columns of `columns`, those of the constant
-    fields, and the constants' values as text (shared by both database paths)."""
+    """For an update of customer rows by COPY: the table columns of `columns`, those of the
+    constant fields, and the constants' values as text."""
     opts = Customer._meta
     db_columns = [opts.get_field(name).column for name in columns]
     const_columns = [opts.get_field(name).column for name in constants]

@@ -23,9 +23,11 @@ from tiering.services.runs import (
     tier_run_resume,
     tier_run_start,
 )
+from tiering.services.settings import change_reason_check, tiering_settings_save
 from tiering.services.watchdog import tier_runs_fail_stalled
 
 __all__ = [
+    "change_reason_check",
     "chunk_failed",
     "chunk_process",
     "customers_reevaluate",
@@ -45,5 +47,6 @@ __all__ = [
     "tier_run_resume",
     "tier_run_start",
     "tier_runs_fail_stalled",
+    "tiering_settings_save",
     "user_may_override",
 ]

@@ -13,7 +13,8 @@ from scoring import engine
 from scoring.selectors import percentile_populations, profiles_load, tiers_load
 from scoring.tables import TierSet
 from tiering import decide
-from tiering.models import TieringSettings, TierOverride, TierRun
+from tiering.models import TieringSettings, TierOverride, TierRun, TierRunPopulation
+from tiering.rulebook import Rulebook
 
 
 @dataclass
@@ -33,6 +34,21 @@ class EvaluationContext:
             profiles=profiles,
             populations=percentile_populations(profiles, as_of),
             settings=TieringSettings.current(),
+        )
+
+    @classmethod
+    def for_run(cls, run: TierRun) -> EvaluationContext:
+        """What the run froze at its start: its rule book and percentile populations. A run from
+        before rule books were kept (resumed after the upgrade) scores with today's rules."""
+        if not run.rulebook:
+            return cls.load(run.as_of)
+        rulebook = Rulebook(run.rulebook, frozen=True)
+        return cls(
+            as_of=run.as_of,
+            tiers=rulebook.tier_set(),
+            profiles=rulebook.profile_specs(),
+            populations=run_populations(run.pk),
+            settings=rulebook.settings(),
         )
 
     @property
@@ -74,6 +90,14 @@ class EvaluationContext:
             silent_months=s.lifecycle_silent_months,
             lost_months=s.lifecycle_lost_months,
         )
+
+
+def run_populations(run_id: int) -> dict[str, np.ndarray]:
+    """The sorted values the run's percentile rules rank against, as frozen at its start."""
+    return {
+        metric: np.asarray(values, dtype=float)
+        for metric, values in TierRunPopulation.objects.filter(run_id=run_id).values_list("metric", "values")
+    }
 
 
 def overrides_active_q(as_of: datetime.date) -> Q:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from crm.models import Customer
-from scoring.metrics import metric_table
+from scoring.metrics import MetricTable, metric_table
 from scoring.tables import ScoredTable, score_table
-from tiering import decide
+from tiering import decide, persist
+from tiering.models import metric_keys_default
 from tiering.services.context import EvaluationContext, override_tier_ids
 
 
@@ -20,6 +21,7 @@ class Evaluation:
     lifecycle: np.ndarray
     flags: list[list[str]]
     context: EvaluationContext
+    spend_before: np.ndarray  # the 12-month spend the spend flags compared with
 
     @property
     def customer_ids(self) -> np.ndarray:
@@ -52,12 +54,41 @@ class Evaluation:
         return {rule.metric: float(rule.weight) for rule in profile.rules}
 
 
+def spend_at_last_run(table: MetricTable, *, exclude_run_id: int = 0) -> np.ndarray:
+    """Each customer's 12-month spend at its latest run (outside `exclude_run_id`), from that
+    run's snapshot: the customer row's spend is the live figure, which re-evaluation moves. A
+    customer never tiered keeps the row's spend (its spend flags are off anyway)."""
+    tiered = np.nonzero(table.tier_id >= 0)[0]
+    spend = np.asarray(table.spend_12m_before, dtype=float).copy()
+    if not tiered.size:
+        return spend
+    keys = metric_keys_default()  # the snapshots' width: PostgreSQL then reads them in one pass
+    before = persist.previous_metrics(
+        exclude_run_id=exclude_run_id, customer_ids=table.customer_ids[tiered].tolist(), keys=keys
+    )[:, keys.index("spend_12m")]
+    spend[tiered] = np.where(np.isnan(before), spend[tiered], before)
+    return spend
+
+
 def customers_evaluate(
-    customers, context: EvaluationContext, *, first: int, last: int, count_this_run: bool = True
+    customers,
+    context: EvaluationContext,
+    *,
+    first: int,
+    last: int,
+    count_this_run: bool = True,
+    spend_from_history: bool = False,
+    exclude_run_id: int = 0,
 ) -> Evaluation:
-    """Score the customers of a queryset whose ids lie in [first, last] in a fixed number of queries."""
+    """Score the customers of a queryset whose ids lie in [first, last] in a fixed number of queries.
+
+    `spend_from_history`: the spend flags compare with the spend of each customer's last run
+    (outside `exclude_run_id`), not with the customer row's live spend."""
     settings = context.settings
     table = metric_table(customers, context.as_of, complaints_window_days=settings.complaints_window_days)
+    spend_before = (
+        spend_at_last_run(table, exclude_run_id=exclude_run_id) if spend_from_history else table.spend_12m_before
+    )
     scored = score_table(table, profiles=context.profiles, tiers=context.tiers, populations=context.populations)
     previous_index = context.index_of_ids(table.tier_id)
     override_index = context.index_of_ids(override_tier_ids(table.customer_ids, context.as_of, first=first, last=last))
@@ -83,7 +114,7 @@ def customers_evaluate(
     flags = decide.early_warning_flags(
         as_of=context.as_of,
         spend=table.metrics["spend_12m"],
-        spend_before=table.spend_12m_before,
+        spend_before=spend_before,
         tiered=previous_index != decide.UNTIERED,
         complaints_recent=table.complaints_recent,
         cooperation_since=table.cooperation_since,
@@ -91,4 +122,6 @@ def customers_evaluate(
         active=table.status == Customer.Status.ACTIVE,
         rule=context.flag_rule,
     )
-    return Evaluation(scored=scored, decision=decision, lifecycle=lifecycle, flags=flags, context=context)
+    return Evaluation(
+        scored=scored, decision=decision, lifecycle=lifecycle, flags=flags, context=context, spend_before=spend_before
+    )

@@ -87,9 +87,18 @@ def override_check(*, tier, reason, expires_on) -> tuple[Tier | None, str, dict]
 
 @transaction.atomic
 def override_set(
-    *, customer: Customer, tier, reason: str, expires_on: datetime.date | None = None, set_by
+    *,
+    customer: Customer,
+    tier,
+    reason: str,
+    expires_on: datetime.date | None = None,
+    set_by,
+    change_reason: str | None = None,
 ) -> TierOverride:
-    """Fix a customer's tier by hand; the computed score and tier keep being recorded by runs."""
+    """Fix a customer's tier by hand; the computed score and tier keep being recorded by runs.
+
+    The history keeps `change_reason` as why the override changed, by default the override's
+    own `reason` (setting a manual tier: the two are the same sentence)."""
     if not user_may_override(set_by):
         raise PermissionDenied(_("You may not override tiers."))
     customer.refresh_from_db(fields=["tier", "computed_tier", "score", "account_manager"])
@@ -104,14 +113,16 @@ def override_set(
     override.expires_on = expires_on
     override.created_by = set_by
     override._history_user = set_by
+    override._change_reason = (change_reason or "").strip() or reason  # the history says why, beside who and when
     override.save()
     _tier_apply(customer=customer, tier=tier, reason=reason, user=set_by)
     return override
 
 
 @transaction.atomic
-def override_remove(*, customer: Customer, removed_by) -> None:
-    """Drop the override; the computed tier of the last run takes effect at once."""
+def override_remove(*, customer: Customer, removed_by, reason: str = "") -> None:
+    """Drop the override; the computed tier of the last run takes effect at once. `reason` goes
+    into the override's history (default: "Manual tier removed")."""
     if not user_may_override(removed_by):
         raise PermissionDenied(_("You may not override tiers."))
     customer.refresh_from_db(fields=["tier", "computed_tier", "score", "account_manager"])
@@ -120,10 +131,12 @@ def override_remove(*, customer: Customer, removed_by) -> None:
         raise DomainError(
             _("This customer has no manual tier."), code="not_found", fields={"tier": [_("No override.")]}
         )
+    reason = (reason or "").strip() or str(_("Manual tier removed"))
     override._history_user = removed_by
+    override._change_reason = reason
     override.delete()
     computed = Tier.objects.filter(pk=customer.computed_tier_id).first()
-    _tier_apply(customer=customer, tier=computed, reason=str(_("Manual tier removed")), user=removed_by)
+    _tier_apply(customer=customer, tier=computed, reason=reason, user=removed_by)
 
 
 def overrides_expire(*, today: datetime.date) -> int:
@@ -132,6 +145,7 @@ def overrides_expire(*, today: datetime.date) -> int:
     for override in expired:  # few rows a day; each keeps its audit trail
         with transaction.atomic():
             customer = override.customer
+            override._change_reason = str(_("Manual tier expired"))
             override.delete()
             computed = Tier.objects.filter(pk=customer.computed_tier_id).first()
             _tier_apply(customer=customer, tier=computed, reason=str(_("Manual tier expired")), user=None)

@@ -1,7 +1,10 @@
 """Event-driven re-evaluation: new orders, complaints or surveys flag a customer at once.
 
-A re-evaluation refreshes flags, lifecycle and last order; the score and tier on the customer
-row stay those of the last run (so lists stay consistent), and the notice carries the live score.
+A re-evaluation refreshes flags, lifecycle, last order and 12-month spend, dated by the day they
+are computed for (figures_as_of); the score and tier on the customer row stay those of the last
+run (so lists stay consistent), and the notice carries the live score. Spend flags compare with
+the spend of the last run (its snapshot), not with the live spend the previous re-evaluation
+wrote, so growth spread over several orders still counts.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import datetime
 import logging
 
+import numpy as np
 from celery import signature
 from django.db import transaction
 from django.utils import timezone
@@ -77,13 +81,14 @@ def customers_reevaluate(*, customer_ids, as_of: datetime.date | None = None) ->
 
 def _batch_reevaluate(ids: list[int], context: EvaluationContext) -> int:
     customers = Customer.objects.filter(pk__in=ids)
-    evaluation = customers_evaluate(customers, context, first=ids[0], last=ids[-1])
+    evaluation = customers_evaluate(customers, context, first=ids[0], last=ids[-1], spend_from_history=True)
     table = evaluation.scored.table
     stored = dict(customers.values_list("id", "flags"))
     codes = dict(customers.values_list("id", "code"))
     now = timezone.now()
     rows, notices, delivered = [], [], []
     tier_codes = context.codes
+    spend = np.round(table.metrics["spend_12m"], 2).tolist()
     for i, customer_id in enumerate(table.customer_ids.tolist()):
         flags = evaluation.flags[i]
         last_order = int(table.last_order[i])
@@ -93,6 +98,7 @@ def _batch_reevaluate(ids: list[int], context: EvaluationContext) -> int:
                 flags,
                 str(evaluation.lifecycle[i]),
                 datetime.date.fromordinal(last_order) if last_order > 0 else None,
+                f"{spend[i]:.2f}",
             )
         )
         new_flags = [flag for flag in flags if flag not in (stored.get(customer_id) or [])]
@@ -105,8 +111,8 @@ def _batch_reevaluate(ids: list[int], context: EvaluationContext) -> int:
             "new_flags": new_flags,
             "score": float(evaluation.scored.totals[i]),
             "computed_tier": tier_codes[int(evaluation.scored.tier_index[i])],
-            "spend_12m": round(float(table.metrics["spend_12m"][i]), 2),
-            "spend_12m_last_run": round(float(table.spend_12m_before[i]), 2),
+            "spend_12m": spend[i],
+            "spend_12m_last_run": round(float(evaluation.spend_before[i]), 2),
             "complaints_recent": int(table.complaints_recent[i]),
             "as_of": context.as_of.isoformat(),
         }
@@ -122,7 +128,11 @@ def _batch_reevaluate(ids: list[int], context: EvaluationContext) -> int:
             notices.append(notice)
             delivered.append(delivery)
     with transaction.atomic():
-        persist.customers_update(["flags", "lifecycle", "last_order_at"], rows, {"updated_at": now})
+        persist.customers_update(
+            ["flags", "lifecycle", "last_order_at", "spend_12m"],
+            rows,
+            {"updated_at": now, "figures_as_of": context.as_of},
+        )
         persist.notices_write(notices)
         notices_deliver_on_commit(delivered)
     return len(notices)

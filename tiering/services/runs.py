@@ -23,10 +23,13 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.clock import local_today
 from core.exceptions import ConflictError, DomainError
+from scoring.selectors import percentile_populations
 from tiering import persist
-from tiering.models import TieringSettings, TierRun, TierRunChunk
+from tiering.models import TieringSettings, TierRun, TierRunChunk, TierRunPopulation
 from tiering.partition import chunk_bounds, period_label
+from tiering.rulebook import Rulebook, rulebook_build
 from tiering.services import task_names
 from tiering.services.changes import run_changes_write
 from tiering.services.context import EvaluationContext, scope_customers
@@ -45,6 +48,11 @@ def _start_validate(*, as_of, trigger, period, scope) -> str:
     errors = {}
     if not isinstance(as_of, datetime.date) or isinstance(as_of, datetime.datetime):
         errors["as_of"] = [_("A date (YYYY-MM-DD) is required.")]
+    elif as_of > (today := local_today()):
+        errors["as_of"] = [
+            _("The as-of date cannot be later than today (%(today)s): a run scores what has happened.")
+            % {"today": today.isoformat()}
+        ]
     if trigger not in TierRun.Trigger.values:
         errors["trigger"] = [_("Unknown trigger %(value)r.") % {"value": trigger}]
     if scope not in TierRun.Scope.values:
@@ -54,7 +62,9 @@ def _start_validate(*, as_of, trigger, period, scope) -> str:
         if not period or len(period) > TierRun._meta.get_field("period").max_length:
             errors["period"] = [_("A period label of 1 to 16 characters is required, e.g. 2026-Q4.")]
     if errors:
-        raise DomainError(_("Invalid tier run."), fields=errors)
+        # The problems in the message too: the web page shows only the message.
+        problems = [str(problem) for field_problems in errors.values() for problem in field_problems]
+        raise DomainError(" ".join([_("Invalid tier run."), *problems]), fields=errors)
     return period or period_label(as_of, scope)
 
 
@@ -70,10 +80,33 @@ def tier_run_start(
     enqueue: bool = True,
 ) -> TierRun:
     """Create a run and its chunks, then hand the work to Celery after commit (in eager mode it
-    runs right then). `enqueue=False` leaves the run pending for `tier_run_execute` (the command)."""
+    runs right then). `enqueue=False` leaves the run pending for `tier_run_execute` (the command).
+
+    The run freezes its rule book and percentile populations here, so every chunk, however late
+    it runs, scores with what the run started with. A run never looks forward (as of a day after
+    today), and only a dry run looks back past the latest run of its scope: a real one would
+    write older figures over customers' current standing."""
     period = _start_validate(as_of=as_of, trigger=trigger, period=period, scope=scope)
     settings = TieringSettings.current()
-    already = TierRun.objects.filter(period=period, scope=scope, status=TierRun.Status.SUCCEEDED, dry_run=False)
+    succeeded = TierRun.objects.filter(scope=scope, status=TierRun.Status.SUCCEEDED, dry_run=False)
+    latest_as_of = succeeded.order_by("-as_of").values_list("as_of", flat=True).first()
+    if not dry_run and latest_as_of is not None and as_of < latest_as_of:
+        # Its writes would replace customers' current standing with older figures.
+        raise ConflictError(
+            _(
+                "A tier run as of %(as_of)s would replace today's tiers with older figures: the latest run of "
+                "this scope is as of %(latest)s. Start a dry run to look back."
+            )
+            % {"as_of": as_of.isoformat(), "latest": latest_as_of.isoformat()},
+            code="as_of_before_latest",
+            fields={
+                "as_of": [
+                    _("Not earlier than %(latest)s, the as-of date of the latest run; use a dry run to look back.")
+                    % {"latest": latest_as_of.isoformat()}
+                ]
+            },
+        )
+    already = succeeded.filter(period=period)
     if not dry_run and not force and already.exists():
         raise ConflictError(
             _("Period %(period)s already has a successful tier run; start it with force to run it again.")
@@ -81,6 +114,9 @@ def tier_run_start(
             code="period_done",
             fields={"period": [_("This period has already been tiered.")]},
         )
+    rulebook = rulebook_build()
+    frozen = Rulebook(rulebook, frozen=True)
+    tiers = frozen.tier_set()
     try:
         with transaction.atomic():
             run = TierRun.objects.create(
@@ -91,11 +127,13 @@ def tier_run_start(
                 dry_run=dry_run,
                 forced=force,
                 started_by=started_by,
+                rulebook=rulebook,
             )
-            context_tiers = EvaluationContext.load(as_of).tiers
-            ids = np.fromiter(
-                scope_customers(scope, context_tiers).order_by("id").values_list("id", flat=True), dtype=np.int64
+            TierRunPopulation.objects.bulk_create(
+                TierRunPopulation(run=run, metric=metric, values=values.tolist())
+                for metric, values in percentile_populations(frozen.profile_specs(), as_of).items()
             )
+            ids = np.fromiter(scope_customers(scope, tiers).order_by("id").values_list("id", flat=True), dtype=np.int64)
             chunks = [
                 TierRunChunk(run=run, index=index, first_customer_id=first, last_customer_id=last, size=size)
                 for index, (first, last, size) in enumerate(chunk_bounds(ids, max(settings.chunk_size, 1)))
@@ -163,7 +201,7 @@ def chunk_process(chunk_id: int) -> bool:
     attempts = chunk.attempts + 1
     _run_mark_running(run.pk)
 
-    context = EvaluationContext.load(run.as_of)
+    context = EvaluationContext.for_run(run)
     customers = scope_customers(run.scope, context.tiers).filter(
         id__gte=chunk.first_customer_id, id__lte=chunk.last_customer_id
     )
@@ -173,6 +211,8 @@ def chunk_process(chunk_id: int) -> bool:
         first=chunk.first_customer_id,
         last=chunk.last_customer_id,
         count_this_run=not _is_rerun(run),
+        spend_from_history=True,
+        exclude_run_id=run.pk,
     )
     decision = evaluation.decision
     summary = {
@@ -206,6 +246,7 @@ def _chunk_rows(run: TierRun, evaluation: Evaluation, now) -> persist.ChunkRows:
     return persist.ChunkRows(
         run_id=run.pk,
         created_at=now,
+        as_of=run.as_of,
         customer_ids=table.customer_ids,
         scores=np.round(scored.totals, 2),
         computed_tier_ids=scored.tier_ids,
@@ -219,19 +260,23 @@ def _chunk_rows(run: TierRun, evaluation: Evaluation, now) -> persist.ChunkRows:
         runs_below=decision.runs_below,
         flags=evaluation.flags,
         metric_keys=run.metric_keys,
-        metric_values=_snapshot_matrix(table.metrics, run.metric_keys, len(table), decimals=4),
+        # Values as scored, unrounded: verify_history recomputes the score from them to the cent.
+        metric_values=_snapshot_matrix(table.metrics, run.metric_keys, len(table)),
         point_values=_snapshot_matrix(scored.points, run.metric_keys, len(table), decimals=2),
         spend_12m=np.round(table.metrics["spend_12m"], 2),
         last_order_days=table.last_order,
     )
 
 
-def _snapshot_matrix(columns: dict[str, np.ndarray], keys: list[str], size: int, *, decimals: int) -> np.ndarray:
-    """Columns in the order of `keys`, rounded; NaN for a key without a column."""
+def _snapshot_matrix(
+    columns: dict[str, np.ndarray], keys: list[str], size: int, *, decimals: int | None = None
+) -> np.ndarray:
+    """Columns in the order of `keys`, rounded when `decimals` is given; NaN for a key without a column."""
     matrix = np.full((size, len(keys)), np.nan)
     for n, key in enumerate(keys):
         if key in columns:
-            matrix[:, n] = np.round(np.asarray(columns[key], dtype=float), decimals)
+            values = np.asarray(columns[key], dtype=float)
+            matrix[:, n] = values if decimals is None else np.round(values, decimals)
     return matrix
 
 

@@ -5,7 +5,9 @@ import time_machine
 from django.urls import reverse
 
 from core.tests.clock import RUN_DAY
-from tiering.models import Notice, TierOverride, TierRun
+from crm.models import Customer
+from tiering import services
+from tiering.models import Notice, TieringSettings, TierOverride, TierRun
 from tiering.tests.conftest import run_now
 
 LATER = datetime.date(2027, 7, 1)
@@ -56,3 +58,105 @@ def test_settings_cannot_be_added_twice_or_deleted(client, admin_user, tiering_s
     client.force_login(admin_user)
     assert client.get(reverse("admin:tiering_tieringsettings_add")).status_code == 403
     assert TierRun.objects.count() == 0
+
+
+@pytest.fixture
+def admin_en(client, admin_user):
+    client.force_login(admin_user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def _settings_form(settings, **changes) -> dict:
+    fields = [
+        "grace_runs",
+        "grace_buffer",
+        "warning_days_before",
+        "spend_up_percent",
+        "spend_down_percent",
+        "complaints_threshold",
+        "complaints_window_days",
+        "no_order_months",
+        "lifecycle_new_months",
+        "lifecycle_mature_months",
+        "lifecycle_silent_months",
+        "lifecycle_lost_months",
+        "chunk_size",
+    ]
+    return {**{name: getattr(settings, name) for name in fields}, **changes}
+
+
+def test_settings_changes_need_a_reason_which_the_history_shows(admin_en, admin_user, tiering_settings):
+    url = reverse("admin:tiering_tieringsettings_change", args=[tiering_settings.pk])
+    response = admin_en.post(url, _settings_form(tiering_settings, grace_runs=2, change_reason=" "))
+    assert response.status_code == 200 and "Say why this changes" in response.content.decode()
+    assert TieringSettings.objects.get().grace_runs == 1
+    admin_en.post(url, _settings_form(tiering_settings, grace_runs=2, change_reason="Q4 review: fewer flip-flops"))
+    record = TieringSettings.history.latest()
+    assert (record.grace_runs, record.history_user, record.history_change_reason) == (
+        2,
+        admin_user,
+        "Q4 review: fewer flip-flops",
+    )
+    page = admin_en.get(reverse("admin:tiering_tieringsettings_history", args=[tiering_settings.pk])).content.decode()
+    assert "Change reason" in page and "Q4 review: fewer flip-flops" in page and admin_user.username in page
+    assert "&rarr;" in page  # before -> after, against the values the migration recorded
+
+
+def test_the_override_form_picks_the_customer_by_code_or_name(admin_en, strong):
+    page = admin_en.get(reverse("admin:tiering_tieroverride_add")).content.decode()
+    assert "admin-autocomplete" in page
+    found = admin_en.get(
+        reverse("admin:autocomplete"),
+        {"term": strong.code, "app_label": "tiering", "model_name": "tieroverride", "field_name": "customer"},
+    ).json()
+    assert [row["id"] for row in found["results"]] == [str(strong.pk)]
+
+
+def test_override_messages_and_history_are_in_words_with_the_reason(admin_en, admin_user, strong, tiers):
+    add = reverse("admin:tiering_tieroverride_add")
+    with time_machine.travel(datetime.datetime(2026, 10, 10, 4, tzinfo=datetime.UTC)):
+        response = admin_en.post(
+            add, {"customer": strong.pk, "tier": tiers["core"].pk, "reason": "Chairs the association"}, follow=True
+        )
+    message = str(next(iter(response.context["messages"])))
+    assert f"{strong.code} {strong.name} → Core" in message
+    assert f"{strong.pk} →" not in message and f"→ {tiers['core'].pk}" not in message
+    override = TierOverride.objects.get()
+    assert override.history.latest().history_change_reason == "Chairs the association"
+
+    change = reverse("admin:tiering_tieroverride_change", args=[override.pk])
+    with time_machine.travel(datetime.datetime(2026, 10, 11, 4, tzinfo=datetime.UTC)):
+        form = {"tier": tiers["vip"].pk, "reason": "Chairs the association", "expires_on": ""}
+        response = admin_en.post(change, form)
+        assert response.status_code == 200 and "Say why this changes" in response.content.decode()
+        admin_en.post(change, {**form, "change_reason": "Brought ten new customers"})
+    record = override.history.latest()
+    assert (record.tier_id, record.history_change_reason, record.history_user) == (
+        tiers["vip"].pk,
+        "Brought ten new customers",
+        admin_user,
+    )
+    page = admin_en.get(reverse("admin:tiering_tieroverride_history", args=[override.pk])).content.decode()
+    assert "Brought ten new customers" in page and "Chairs the association" in page and "&rarr;" in page
+
+
+def test_removing_an_override_in_admin_asks_why(admin_en, admin_user, strong, tiers):
+    with time_machine.travel(datetime.datetime(2026, 10, 10, 4, tzinfo=datetime.UTC)):
+        override = services.override_set(customer=strong, tier="core", reason="Trial", set_by=admin_user)
+        url = reverse("admin:tiering_tieroverride_delete", args=[override.pk])
+        assert 'name="change_reason"' in admin_en.get(url).content.decode()
+        admin_en.post(url, {"post": "yes", "change_reason": ""})
+        assert TierOverride.objects.exists()
+        admin_en.post(url, {"post": "yes", "change_reason": "Trial is over"})
+    assert not TierOverride.objects.exists()
+    assert TierOverride.history.latest().history_change_reason == "Trial is over"
+    assert "delete_selected" not in admin_en.get(reverse("admin:tiering_tieroverride_changelist")).content.decode()
+
+
+def test_the_history_of_an_override_outlives_its_customer(admin_en, admin_user, strong):
+    with time_machine.travel(datetime.datetime(2026, 10, 10, 4, tzinfo=datetime.UTC)):
+        override = services.override_set(customer=strong, tier="core", reason="Trial", set_by=admin_user)
+    Customer.objects.filter(pk=strong.pk).delete()
+    page = admin_en.get(reverse("admin:tiering_tieroverride_history", args=[override.pk]))
+    assert page.status_code == 200 and "deleted customer" in page.content.decode()

@@ -2,6 +2,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.contrib.auth.models import AnonymousUser
 
 from core.exceptions import DomainError
@@ -13,7 +14,7 @@ from scoring.models import Tier
 from tiering import selectors, services
 from tiering.models import Notice, TierChange
 from tiering.tests.conftest import run_now, strong_customer
-from tiering.tests.factories import TierChangeFactory, TierRunFactory
+from tiering.tests.factories import TierAssignmentFactory, TierChangeFactory, TierRunFactory
 
 LATER = datetime.date(2027, 7, 1)
 
@@ -100,3 +101,22 @@ def test_changes_by_direction_count_only_the_given_customers(manager, outsider):
         )
     assert selectors.tier_changes_by_direction(customers_visible_to(manager), run) == {"upgrade": 1}
     assert selectors.tier_changes_by_direction(customers_visible_to(manager), None) == {}
+
+
+def test_history_and_changes_read_newest_first_by_the_runs_as_of_date(customer, tiers):
+    september = TierRunFactory(period="2026-Q3", as_of=datetime.date(2026, 9, 30))
+    june = TierRunFactory(period="2026-Q2", as_of=datetime.date(2026, 6, 30))  # started later, looks further back
+    for run in (september, june):
+        TierAssignmentFactory(run=run, customer=customer)
+    with time_machine.travel(datetime.datetime(2026, 11, 29, 10, tzinfo=datetime.UTC)):
+        feed_order = [
+            TierChangeFactory(run=september, customer=customer),
+            TierChangeFactory(run=june, customer=customer),
+        ]
+    with time_machine.travel(datetime.datetime(2026, 11, 29, 17, tzinfo=datetime.UTC)):  # 30 Nov in Shanghai
+        manual = TierChangeFactory(run=None, customer=customer)
+    assert [a.run for a in selectors.assignments_for(customer)] == [september, june]
+    assert list(selectors.tier_changes_for(customer)) == [manual, feed_order[0], feed_order[1]]
+    assert selectors.tier_changes_for(customer)[0].day == datetime.date(2026, 11, 30)
+    # The change feed keeps the order changes were written in, for consumers that sync by id.
+    assert list(selectors.tier_changes_feed(customer_code=customer.code)) == [*feed_order, manual]

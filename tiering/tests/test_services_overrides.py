@@ -3,6 +3,7 @@ import datetime
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
 from core.tests.clock import RUN_DAY
@@ -77,3 +78,19 @@ def test_expired_overrides_fall_back_to_the_computed_tier(strong, tiers, admin_u
     assert services.overrides_expire(today=datetime.date(2026, 10, 20)) == 1
     strong.refresh_from_db()
     assert strong.tier == tiers["vip"]
+
+
+def test_every_change_of_an_override_keeps_its_reason(strong, admin_user):
+    run_now(RUN_DAY)
+    services.override_set(customer=strong, tier="core", reason="Trial", set_by=admin_user)
+    services.override_set(
+        customer=strong, tier="vip", reason="Trial", set_by=admin_user, change_reason="Trial went well"
+    )
+    services.override_remove(customer=strong, removed_by=admin_user, reason="  ")
+    services.override_set(
+        customer=strong, tier="core", reason="Trial", expires_on=datetime.date(2026, 10, 20), set_by=admin_user
+    )
+    services.overrides_expire(today=datetime.date(2026, 10, 20))
+    reasons = [r.history_change_reason for r in TierOverride.history.order_by("history_id")]
+    assert reasons[:3] == ["Trial", "Trial went well", str(_("Manual tier removed"))]
+    assert reasons[3:] == ["Trial", str(_("Manual tier expired"))]

@@ -29,8 +29,6 @@ def test_spend_up_by_thirty_percent_raises_a_flag_and_a_notice(strong, manager):
     notice = Notice.objects.get(kind="early_warning")
     assert notice.recipient == manager and notice.payload["flag"] == "spend_up"
     assert notice.payload["spend_12m_last_run"] == 600000.0
-    # The score and tier on the row stay those of the last run.
-    assert customer.spend_12m == 600000
 
 
 def test_spend_down_by_half_raises_a_flag(strong):
@@ -118,3 +116,41 @@ def test_reevaluation_costs_a_fixed_number_of_queries(manager, amount, django_as
         OrderFactory(customer=customer, amount=Decimal(amount), ordered_at=datetime.date(2026, 11, 1))
     with django_assert_max_num_queries(25):
         services.customers_reevaluate(customer_ids=[c.pk for c in customers], as_of=LATER)
+
+
+def test_reevaluation_moves_the_12_month_spend_but_not_score_or_tier(strong):
+    run_now(RUN_DAY)
+    strong.refresh_from_db()
+    assert (strong.spend_12m, strong.figures_as_of) == (Decimal("600000.00"), RUN_DAY)
+    score, tier = strong.score, strong.tier
+    OrderFactory(customer=strong, amount=Decimal("150000"), ordered_at=datetime.date(2026, 11, 10))
+    customer = _reevaluate(strong)
+    assert customer.spend_12m == Decimal("725000.00")  # 23 orders still in the window, and the new one
+    assert customer.figures_as_of == LATER  # the day the spend is for
+    assert (customer.score, customer.tier) == (score, tier)
+    assert "spend_up" not in customer.flags  # +20.8 % against the last run
+
+
+def test_spend_flags_compare_with_the_last_run_not_the_last_reevaluation(strong):
+    run_now(RUN_DAY)  # 600,000
+    OrderFactory(customer=strong, amount=Decimal("150000"), ordered_at=datetime.date(2026, 11, 10))
+    assert "spend_up" not in _reevaluate(strong).flags  # 725,000
+    OrderFactory(customer=strong, amount=Decimal("100000"), ordered_at=datetime.date(2026, 11, 12))
+    customer = _reevaluate(strong)  # 825,000: +37.5 % on the run, +13.8 % on the re-evaluation before
+    assert customer.spend_12m == Decimal("825000.00") and "spend_up" in customer.flags
+    assert Notice.objects.get(kind="early_warning").payload["spend_12m_last_run"] == 600000.0
+
+
+def test_updated_since_is_exact_after_a_reevaluation(strong, weak, integration_api):
+    """Re-evaluation writes the customer rows itself; their timestamps must compare like the ORM's
+    (on SQLite they are text), or `updated_since` returns rows it should not."""
+    run_now(RUN_DAY)
+    with time_machine.travel(datetime.datetime(2026, 11, 29, 17, 36, 29, tzinfo=datetime.UTC), tick=False):
+        services.customers_reevaluate(customer_ids=[strong.pk, weak.pk], as_of=LATER)
+    with time_machine.travel(datetime.datetime(2026, 11, 29, 17, 48, 59, tzinfo=datetime.UTC), tick=False):
+        weak.name = "Edited after the cut-off"
+        weak.save(update_fields=["name", "updated_at"])
+    response = integration_api.get("/api/v1/customers/", {"updated_since": "2026-11-29T17:40:00Z"})
+    assert [row["code"] for row in response.json()["results"]] == [weak.code]
+    response = integration_api.get("/api/v1/customers/", {"updated_since": "2026-11-29T17:36:29Z"})
+    assert {row["code"] for row in response.json()["results"]} == {strong.code, weak.code}

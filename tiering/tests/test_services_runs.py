@@ -13,7 +13,7 @@ from crm.tests.factories import CustomerFactory
 from tiering import services
 from tiering.models import Notice, TierAssignment, TierChange, TierRun, TierRunChunk
 from tiering.services import runs
-from tiering.tests.conftest import orders_add, run_now, strong_customer, weak_customer
+from tiering.tests.conftest import orders_add, run_day, run_now, strong_customer, weak_customer
 from tiering.tests.faults import chunk_faults
 
 NEXT_QUARTER = datetime.date(2027, 1, 1)
@@ -197,11 +197,13 @@ def test_a_chunk_costs_the_same_number_of_queries_for_ten_or_forty_customers(man
         for _ in range(size):
             strong_customer(manager)
             weak_customer(manager)
-        run_now(RUN_DAY, force=True)
-        run = services.tier_run_start(as_of=LATER, trigger="manual", force=True, enqueue=False)
-        with CaptureQueriesContext(connection) as queries:
-            services.chunk_process(run.chunks.get().pk)
-        services.tier_run_close(run.pk)
+        TierRun.objects.all().delete()  # each round runs the same two dates (runs never go back in time)
+        run_now(RUN_DAY)
+        with time_machine.travel(run_day(LATER)):
+            run = services.tier_run_start(as_of=LATER, trigger="manual", force=True, enqueue=False)
+            with CaptureQueriesContext(connection) as queries:
+                services.chunk_process(run.chunks.get().pk)
+            services.tier_run_close(run.pk)
         assert TierChange.objects.filter(run=run).count() == size + (5 if size == 15 else 0)
         counts.append(len(queries))
     assert TierAssignment.objects.filter(run=run).count() == 40
@@ -295,3 +297,45 @@ def test_reasons_read_earlier_snapshots_taken_with_another_metric_order(weak, ch
     assert reasons and all("delta" in r for r in reasons)
     for reason in reasons:
         assert reason["previous_points"] == points[reason["metric"]]
+
+
+# --- runs never rewrite the present from the past ---------------------------------------------------
+
+
+def test_a_run_as_of_a_day_after_today_is_refused(strong):
+    with time_machine.travel(run_day(RUN_DAY)), pytest.raises(DomainError) as refused:
+        services.tier_run_start(as_of=RUN_DAY + datetime.timedelta(days=1), trigger="manual", enqueue=False)
+    assert refused.value.status_code == 400 and "as_of" in refused.value.fields
+    assert "later than today (2026-10-01)" in refused.value.message
+    assert not TierRun.objects.exists()
+
+
+def test_today_is_the_business_days_date(strong):
+    # 2026-09-30 17:00 UTC is already 1 October in Shanghai.
+    with time_machine.travel(datetime.datetime(2026, 9, 30, 17, tzinfo=datetime.UTC)):
+        run = services.tier_run_start(as_of=RUN_DAY, trigger="manual", enqueue=False)
+    assert run.as_of == RUN_DAY
+
+
+def test_a_real_run_may_not_look_back_past_the_latest_run_of_its_scope(strong):
+    run_now(LATER)
+    with time_machine.travel(run_day(LATER)):
+        with pytest.raises(ConflictError) as refused:
+            services.tier_run_start(as_of=RUN_DAY, trigger="manual", force=True, enqueue=False)
+        assert refused.value.code == "as_of_before_latest" and "as_of" in refused.value.fields
+        assert "dry run" in refused.value.message and "2027-07-01" in refused.value.message
+        looked_back = services.tier_run_execute(
+            services.tier_run_start(as_of=RUN_DAY, trigger="manual", dry_run=True, enqueue=False)
+        )
+    assert looked_back.status == "succeeded" and not TierAssignment.objects.filter(run=looked_back).exists()
+    # The same day again (forced) and the other scope are not looking back.
+    assert run_now(LATER, force=True).status == "succeeded"
+    assert run_now(LATER - datetime.timedelta(days=30), scope=TierRun.Scope.VIP_AND_AT_RISK).status == "succeeded"
+
+
+def test_three_past_quarters_run_oldest_first_as_the_demo_does(strong, weak):
+    quarters = [datetime.date(2026, 4, 1), datetime.date(2026, 7, 1), datetime.date(2026, 10, 1)]
+    with time_machine.travel(run_day(datetime.date(2026, 11, 29))):
+        for as_of in quarters:
+            services.tier_run_execute(services.tier_run_start(as_of=as_of, trigger="manual", enqueue=False))
+    assert list(TierRun.objects.order_by("id").values_list("as_of", "status")) == [(q, "succeeded") for q in quarters]

@@ -113,3 +113,9 @@ def test_the_sweep_leaves_a_run_with_recent_progress_alone(strong, tiering_setti
     assert services.tier_runs_fail_stalled(idle=datetime.timedelta(minutes=30)) == []
     run.refresh_from_db()
     assert run.status == TierRun.Status.RUNNING
+
+
+def test_a_scheduled_run_the_service_refuses_is_logged_not_raised(strong, caplog):
+    assert tasks.tier_run_scheduled.apply(kwargs={"as_of": "2099-01-01"}).get() is None
+    assert "not started" in caplog.text and "as_of" in caplog.text
+    assert not TierRun.objects.exists()

@@ -44,8 +44,12 @@ class Command(BaseCommand):
                 enqueue=False,
             )
         except DomainError as exc:
-            details = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.fields.items())
-            hint = " (--force)" if exc.code == "period_done" else ""
+            details = "; ".join(
+                f"{k}: {' '.join(map(str, v))}"
+                for k, v in exc.fields.items()
+                if not all(str(problem) in exc.message for problem in v)  # said in the message already
+            )
+            hint = {"period_done": " (--force)", "as_of_before_latest": " (--dry-run)"}.get(exc.code, "")
             raise CommandError(f"{exc.message}{hint} {details}".strip()) from None
         self.stdout.write(
             f"Run #{run.pk} {run.period} as of {as_of}: {run.total} customers" + (" (dry run)" if run.dry_run else "")

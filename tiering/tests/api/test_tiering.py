@@ -3,11 +3,13 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm.tests.factories import CustomerFactory, OrderFactory
 from scoring.models import Tier
 from tiering.models import TierOverride, TierRun
-from tiering.tests.factories import TierChangeFactory, TierRunFactory
+from tiering.tests.factories import TierAssignmentFactory, TierChangeFactory, TierRunFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.UTC)
@@ -143,6 +145,19 @@ def test_admin_sets_and_removes_an_override(admin_api, customer):
     assert body["tier_override"] == {**body["tier_override"], "tier": "vip", "expires": "2027-06-30"}
     assert admin_api.delete(url).status_code == 204
     assert not TierOverride.objects.filter(customer=customer).exists()
+    reasons = list(TierOverride.history.order_by("history_id").values_list("history_type", "history_change_reason"))
+    assert reasons[0] == ("+", "Referred ten customers")
+    assert reasons[1][0] == "-" and reasons[1][1]  # "Manual tier removed", in the language of the request
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_the_reason_for_removing_an_override_lands_in_its_history(admin_api, customer):
+    url = f"/api/v1/customers/{customer.code}/override/"
+    assert admin_api.post(url, {"tier": "vip", "reason": "Trial"}, format="json").status_code == 200
+    response = admin_api.delete(f"{url}?reason=" + "x" * 2001)
+    assert response.status_code == 400 and "reason" in response.json()["error"]["fields"]
+    assert admin_api.delete(f"{url}?reason=Trial%20is%20over").status_code == 204
+    assert TierOverride.history.latest().history_change_reason == "Trial is over"
 
 
 @time_machine.travel(TODAY, tick=False)
@@ -173,3 +188,47 @@ def test_history_lists_assignments_newest_first(integration_api, customer, djang
     rows = integration_api.get(f"/api/v1/customers/{customer.code}/history/").json()["results"]
     assert [row["as_of"] for row in rows] == ["2026-09-30", "2026-06-30"]
     assert all(row["tier"] and row["profile"] for row in rows)
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_runs_may_not_look_forward_nor_back(integration_api, customer, django_capture_on_commit_callbacks):
+    response = integration_api.post("/api/v1/tier-runs/", {"as_of": "2026-11-23"}, format="json")
+    assert response.status_code == 400 and "as_of" in response.json()["error"]["fields"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert integration_api.post("/api/v1/tier-runs/", {}, format="json").status_code == 202
+    response = integration_api.post("/api/v1/tier-runs/", {"as_of": "2026-09-30"}, format="json")
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "as_of_before_latest" and "as_of" in error["fields"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = integration_api.post("/api/v1/tier-runs/", {"as_of": "2026-09-30", "dry_run": True}, format="json")
+    assert response.status_code == 202
+
+
+def test_history_is_ordered_by_the_runs_as_of_date_and_pages_that_way(integration_api, customer):
+    # The run as of June was started after the one as of September (before runs were kept from
+    # looking back): the history still reads newest first by as-of date.
+    september = TierRunFactory(period="2026-Q3", as_of=datetime.date(2026, 9, 30), rulebook={})
+    june = TierRunFactory(period="2026-Q2", as_of=datetime.date(2026, 6, 30), rulebook={})
+    march = TierRunFactory(period="2026-Q1", as_of=datetime.date(2026, 3, 31), rulebook={})
+    for run in (march, september, june):
+        TierAssignmentFactory(run=run, customer=customer)
+    rows, url = [], f"/api/v1/customers/{customer.code}/history/?page_size=1"
+    while url:
+        body = integration_api.get(url).json()
+        rows += body["results"]
+        url = body["next"]
+    assert [row["as_of"] for row in rows] == ["2026-09-30", "2026-06-30", "2026-03-31"]
+
+
+def test_history_explains_a_page_in_a_fixed_number_of_queries(integration_api, customer):
+    def queries_for_history(runs: int) -> int:
+        for n in range(runs):
+            # Runs without a rule book: today's rules are read once for the page, not per row.
+            run = TierRunFactory(period=f"P{runs}-{n}", as_of=datetime.date(2026, 1, 1) + datetime.timedelta(days=n))
+            TierAssignmentFactory(run=run, customer=customer)
+        with CaptureQueriesContext(connection) as queries:
+            assert integration_api.get(f"/api/v1/customers/{customer.code}/history/").status_code == 200
+        return len(queries)
+
+    assert queries_for_history(2) == queries_for_history(6)

@@ -39,3 +39,10 @@ def test_retier_refuses_a_done_period_unless_forced(strong):
 def test_retier_rejects_a_bad_date(db):
     with pytest.raises(CommandError, match="--as-of"):
         _retier("--as-of", "1 October")
+
+
+def test_retier_refuses_to_look_back_and_points_to_a_dry_run(strong):
+    _retier("--as-of", "2026-10-01")
+    with pytest.raises(CommandError, match="--dry-run"):
+        _retier("--as-of", "2026-07-01")
+    assert "dry run" in _retier("--as-of", "2026-07-01", "--dry-run")
