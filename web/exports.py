@@ -1,7 +1,10 @@
 """CSV and XLSX exports of the customer list: the same columns as the page, streamed in chunks.
 
 Rows come from `.values_list().iterator(chunk_size=...)`, so memory stays flat on 100,000 customers.
-Sensitive fields (tax IDs, bank accounts) are not columns at all.
+Sensitive fields (tax IDs, bank accounts) are not columns at all. Headers are the labels of
+crm.columns, which the customer import reads too: an exported file imports back, its computed
+columns (tier, score, spend...) listed as ignored. Each figure comes with the date it is from:
+the tier run of score and tier, the day spend and last order were computed for.
 """
 
 import csv
@@ -16,7 +19,9 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from crm.columns import customer_column
 from crm.models import Customer
+from crm.selectors import customers_with_tier_run, tier_run_refs
 from web.flags import flag_label
 
 CHUNK_SIZE = 2000
@@ -29,8 +34,31 @@ class Column:
     render: Callable[[dict], object]
 
 
+def _header(name: str):
+    return customer_column(name).label
+
+
 def _plain(header, field: str) -> Column:
     return Column(header, (field,), lambda row: row[field])
+
+
+def figure_known(value, figures_as_of) -> bool:
+    """Whether a stored spend is a figure at all: a customer never evaluated holds 0 without a date,
+    which pages and exports leave empty instead of printing ¥0 beside its orders."""
+    return figures_as_of is not None or bool(value)
+
+
+def _figure(header, field: str) -> Column:
+    return Column(
+        header,
+        (field, "figures_as_of"),
+        lambda row: row[field] if figure_known(row[field], row["figures_as_of"]) else None,
+    )
+
+
+def _tier_run(header, runs: dict) -> Column:
+    """ "2026-Q4 (2026-10-01)": the run that computed the row's score and tier."""
+    return Column(header, ("tier_run_id",), lambda row: str(runs.get(row["tier_run_id"], "")))
 
 
 def _localised(header, field_zh: str, field_en: str) -> Column:
@@ -54,25 +82,29 @@ def _flags(header, field: str) -> Column:
 def customer_columns(*, with_account_manager: bool) -> list[Column]:
     """The list page's columns, in its order. Managers do not get the manager column: it is always them."""
     columns = [
-        _plain(_("Code"), "code"),
-        _plain(_("Name"), "name"),
-        _localised(_("Tier"), "tier__name_zh", "tier__name_en"),
-        _plain(_("Score"), "score"),
-        _localised(_("Industry"), "industry__name_zh", "industry__name_en"),
-        _choice(_("Customer type"), "customer_type", Customer.CustomerType.choices),
-        _plain(_("Region"), "region"),
-        _choice(_("Lifecycle stage"), "lifecycle", Customer.Lifecycle.choices),
-        _plain(_("12-month spend"), "spend_12m"),
-        _plain(_("Last order"), "last_order_at"),
-        _flags(_("Early warnings"), "flags"),
+        _plain(_header("code"), "code"),
+        _plain(_header("name"), "name"),
+        _localised(_header("tier"), "tier__name_zh", "tier__name_en"),
+        _plain(_header("score"), "score"),
+        _tier_run(_header("tier_run"), tier_run_refs()),
+        _localised(_header("industry"), "industry__name_zh", "industry__name_en"),
+        _choice(_header("customer_type"), "customer_type", Customer.CustomerType.choices),
+        _plain(_header("region"), "region"),
+        _choice(_header("lifecycle"), "lifecycle", Customer.Lifecycle.choices),
+        _figure(_header("spend_12m"), "spend_12m"),
+        _plain(_header("last_order_at"), "last_order_at"),
+        _plain(_header("figures_as_of"), "figures_as_of"),
+        _flags(_header("flags"), "flags"),
     ]
     if with_account_manager:
-        columns.insert(8, _plain(_("Account manager"), "account_manager__username"))
+        columns.insert(9, _plain(_header("account_manager"), "account_manager__username"))
     return columns
 
 
 def _rows(customers: QuerySet, columns: list[Column]) -> Iterator[list]:
     fields = list(dict.fromkeys(field for column in columns for field in column.fields))
+    if "tier_run_id" in fields:
+        customers = customers_with_tier_run(customers)
     for values in customers.values_list(*fields).iterator(chunk_size=CHUNK_SIZE):
         row = dict(zip(fields, values, strict=True))
         yield [column.render(row) for column in columns]

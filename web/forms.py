@@ -1,12 +1,17 @@
-"""Forms of the web pages: the customer list's filters and sort, notice acknowledgement, starting a run."""
+"""Forms of the web pages: the customer list's filters and sort, the customer page's edit form,
+notice acknowledgement, starting a run."""
 
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from core.exceptions import DomainError
+from crm.columns import customer_column
 from crm.filters import CustomerFilter
-from crm.models import Customer
+from crm.models import Customer, Industry
 from crm.selectors import CUSTOMER_DEFAULT_SORT, account_managers_with_customers
+from crm.services import CUSTOMER_GOVERNED_FIELDS, REASON_MAX_LENGTH
 from scoring.models import Tier
 
 SORT_CHOICES = [
@@ -76,6 +81,58 @@ class SortForm(forms.Form):
         return (self.cleaned_data.get("sort") if self.is_valid() else None) or CUSTOMER_DEFAULT_SORT
 
 
+class CustomerEditForm(forms.Form):
+    """The customer page's edit form. Only parses: who may change what, and which changes need a
+    reason, is crm.services' rule, whose refusals come back as errors on the fields. Scoring inputs
+    are offered to tier administrators only (`governed`); others see them read-only on the page."""
+
+    industry = forms.ModelChoiceField(queryset=Industry.objects.all(), to_field_name="code", required=False)
+    customer_type = forms.ChoiceField(choices=Customer.CustomerType.choices, required=False)
+    # A date input reads and writes ISO dates only: a localised value (2023/01/02 in Chinese) would
+    # show empty and clear the date when the form is saved.
+    cooperation_since = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    account_manager = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        to_field_name="username",
+        required=False,
+    )
+    potential_rating = forms.IntegerField(min_value=0, max_value=10, required=False)
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=REASON_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Shown in the record changes below. Needed to change the potential rating."),
+    )
+
+    def __init__(self, *args, customer: Customer, governed: bool, **kwargs):
+        initial = {
+            "industry": customer.industry,
+            "customer_type": customer.customer_type,
+            "cooperation_since": customer.cooperation_since,
+            "account_manager": customer.account_manager,
+            "potential_rating": customer.potential_rating,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        for name in initial:
+            self.fields[name].label = customer_column(name).label
+        if not governed:
+            for name in CUSTOMER_GOVERNED_FIELDS:
+                del self.fields[name]
+
+    def changes(self) -> dict:
+        """The submitted fields (a field left out of the request is no change)."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "reason" and name in self.data}
+
+    def add_domain_error(self, error: DomainError) -> None:
+        """A service's refusal as errors on the fields it names (the form's own errors otherwise)."""
+        for name, messages in (error.fields or {"__all__": [error.message]}).items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, str(message))
+
+
 class NoticeAcknowledgeForm(forms.Form):
     """Only the user's own notices are valid choices, so someone else's id is a form error."""
 
@@ -97,7 +154,7 @@ class NoticeAcknowledgeForm(forms.Form):
 class RunStartForm(forms.Form):
     as_of = forms.DateField(
         label=_("As of"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),  # ISO, whatever the language
         help_text=_("Scores use the 12 months up to this day."),
     )
     force = forms.BooleanField(

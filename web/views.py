@@ -14,12 +14,16 @@ from django.views.generic import TemplateView, View
 from core.access import sensitive_value_for, user_sees_all_customers, user_sees_sensitive_fields
 from core.clock import local_today
 from core.exceptions import DomainError
+from crm import services as crm_services
+from crm.columns import CUSTOMER_FILE_COLUMNS
 from crm.selectors import (
     CUSTOMER_DEFAULT_SORT,
     customer_activity,
     customer_list,
+    customer_record_changes,
     customers_flagged,
     customers_flagged_count,
+    tier_runs_of,
 )
 from scoring import selectors as scoring_selectors
 from scoring.metrics import metric_label
@@ -30,7 +34,14 @@ from tiering import services as tiering_services
 from tiering.models import Notice, TierChange, TierRun
 from web import exports
 from web.flags import flag_label
-from web.forms import SORT_CHOICES, CustomerListFilter, NoticeAcknowledgeForm, RunStartForm, SortForm
+from web.forms import (
+    SORT_CHOICES,
+    CustomerEditForm,
+    CustomerListFilter,
+    NoticeAcknowledgeForm,
+    RunStartForm,
+    SortForm,
+)
 from web.mixins import CustomerScopeMixin, WebPageMixin
 
 PAGE_SIZE = 25
@@ -91,6 +102,17 @@ class DashboardView(CustomerScopeMixin, TemplateView):
 # --- customers ------------------------------------------------------------------------------------
 
 
+def customer_labels() -> dict[str, str]:
+    """Field labels of the customer pages: the headers of exports and imports (crm.columns), so a
+    page, its export and the import read the same in either language."""
+    return {column.name: column.label for column in CUSTOMER_FILE_COLUMNS}
+
+
+def spend_label(customer) -> str | None:
+    """The stored 12-month spend, grouped; None for a customer whose figures were never computed."""
+    return grouped(customer.spend_12m) if exports.figure_known(customer.spend_12m, customer.figures_as_of) else None
+
+
 class CustomerListMixin(CustomerScopeMixin):
     """The filtered, sorted customer list, shared by the page and its exports so they always agree."""
 
@@ -113,6 +135,7 @@ class CustomerListView(CustomerListMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         customers = self.filtered_customers()
         page = Paginator(customers, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        runs = tier_runs_of(customer.pk for customer in page.object_list)
         sees_all = user_sees_all_customers(self.request.user)
         active_filters = [
             name for name, value in self.filterset.form.data.items() if name in self.filterset.filters and value
@@ -125,10 +148,12 @@ class CustomerListView(CustomerListMixin, TemplateView):
                 {
                     "customer": customer,
                     "flags": [flag_label(f) for f in customer.flags],
-                    "spend": grouped(customer.spend_12m),
+                    "spend": spend_label(customer),
+                    "tier_run": runs.get(customer.pk),
                 }
                 for customer in page.object_list
             ],
+            labels=customer_labels(),
             sort=self.sort,
             sort_choices=SORT_CHOICES,
             sort_columns=_sort_columns(self.sort),
@@ -178,6 +203,10 @@ def _errors_text(errors) -> str:
     return "; ".join(f"{field}: {' '.join(str(m) for m in field_errors)}" for field, field_errors in errors.items())
 
 
+def user_may_edit_customers(user) -> bool:
+    return user.has_perm("crm.change_customer")
+
+
 class CustomerDetailView(CustomerScopeMixin, TemplateView):
     template_name = "web/customer_detail.html"
     section = "customers"
@@ -187,6 +216,9 @@ class CustomerDetailView(CustomerScopeMixin, TemplateView):
         user = self.request.user
         customer = self.get_customer(kwargs["code"])
         as_of = local_today()
+        edit_form = kwargs.get("edit_form")
+        if edit_form is None and user_may_edit_customers(user):
+            edit_form = CustomerEditForm(customer=customer, governed=crm_services.user_may_change_scoring_inputs(user))
         try:
             live = scoring_selectors.customer_score(customer, as_of)
         except LookupError:
@@ -220,10 +252,41 @@ class CustomerDetailView(CustomerScopeMixin, TemplateView):
             sensitive_masked=not sees_sensitive,
             first_response=duration_label(customer.tier.first_response_minutes) if customer.tier else "",
             flags=[flag_label(f) for f in customer.flags],
-            spend_12m=grouped(customer.spend_12m),
+            spend_12m=spend_label(customer),
+            tier_run=tier_runs_of([customer.pk]).get(customer.pk),
+            labels=customer_labels(),
+            record_changes=customer_record_changes(customer),
+            edit_form=edit_form,
             **_activity_with_amounts(customer),
         )
         return context
+
+
+class CustomerUpdateView(CustomerDetailView):
+    """The customer page's edit form, posted: saved through crm.services.customer_update, whose
+    refusals (a scoring input changed by someone other than a tier administrator, a potential
+    rating without a reason) come back as errors on the page."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, code: str):
+        if not user_may_edit_customers(request.user):
+            raise PermissionDenied
+        customer = self.get_customer(code)
+        form = CustomerEditForm(
+            request.POST, customer=customer, governed=crm_services.user_may_change_scoring_inputs(request.user)
+        )
+        if form.is_valid():
+            try:
+                crm_services.customer_update(
+                    customer=customer, changed_by=request.user, reason=form.cleaned_data["reason"], **form.changes()
+                )
+            except DomainError as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(request, _("The customer record was saved."))
+                return redirect(reverse("web:customer-detail", args=[code]) + "#record-changes")
+        return self.render_to_response(self.get_context_data(code=code, edit_form=form), status=400)
 
 
 def _activity_with_amounts(customer) -> dict:

@@ -2,8 +2,12 @@ import csv
 import io
 
 import pytest
+from django.test import Client
+from django.utils import translation
 from openpyxl import load_workbook
 
+from crm.imports import customers_import
+from crm.models import Customer
 from crm.tests.factories import UserFactory
 from web.tests.conftest import tiered_customer
 
@@ -27,13 +31,15 @@ def test_csv_has_the_list_columns_and_only_the_managers_customers(manager_client
         "Name",
         "Tier",
         "Score",
+        "Tier run",  # the date of score and tier
         "Industry",
         "Customer type",
         "Region",
         "Lifecycle stage",
         "12-month spend",
         "Last order",
-        "Early warnings",
+        "Figures as of",  # the date of spend, last order, lifecycle and flags
+        "Early-warning flags",  # the model's label, as on the list page and in the import
     ]
     names = {row[1] for row in rows}
     assert names == {"Zenith Robotics", "Harbour Foods", "Bright Solar", "Quiet Prospect"}
@@ -72,8 +78,6 @@ def test_xlsx_has_the_same_columns_and_numbers_stay_numbers(manager_client, book
 
 
 def test_export_in_chinese_uses_chinese_headers_and_names(manager, book):
-    from django.test import Client
-
     browser = Client()
     browser.force_login(manager)
     header, *rows = csv_rows(browser.get("/customers/export.csv?tier=vip"))
@@ -100,3 +104,73 @@ def test_csv_export_runs_a_constant_number_of_queries(admin_client_logged, tiers
     with django_assert_max_num_queries(8):
         rows = csv_rows(admin_client_logged.get("/customers/export.csv"))
     assert len(rows) == count + 1
+
+
+# --- an export imports back ----------------------------------------------------------------------
+
+EDITABLE = [
+    "name",
+    "industry_id",
+    "customer_type",
+    "region",
+    "account_manager_id",
+    "cooperation_since",
+    "status",
+    "potential_rating",
+    "language",
+    "updated_at",
+]
+
+
+def _snapshot() -> dict:
+    return {row["code"]: row for row in Customer.objects.values("code", *EDITABLE)}
+
+
+def _export(client, fmt="csv") -> bytes:
+    return b"".join(client.get(f"/customers/export.{fmt}").streaming_content)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_imports_back_unchanged_in_both_languages(manager, book, language, fmt):
+    browser = Client(headers={"accept-language": language})
+    browser.force_login(manager)
+    data = _export(browser, fmt)
+    before, history = _snapshot(), Customer.history.count()
+
+    with translation.override(language):
+        report = customers_import(data=data, filename=f"export.{fmt}", user=manager)
+
+    assert not report.errors
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 4)
+    # tier, score, tier run, lifecycle, spend, last order, figures date, flags
+    assert len(report.ignored_columns) == 8
+    assert _snapshot() == before and Customer.history.count() == history
+
+
+def test_an_admins_export_with_managers_imports_back_unchanged(admin_user, admin_client_logged, book):
+    before = _snapshot()
+    report = customers_import(data=_export(admin_client_logged), filename="export.csv", user=admin_user)
+    assert not report.errors and report.unchanged == 5
+    assert _snapshot() == before
+
+
+def test_an_edited_cell_of_an_export_updates_that_customer_only(manager, manager_client, book):
+    header, *rows = csv_rows(manager_client.get("/customers/export.csv"))
+    for row in rows:
+        if row[header.index("Name")] == "Harbour Foods":
+            row[header.index("Region")] = "西南"
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([header, *rows])
+    before = _snapshot()
+
+    report = customers_import(data=buffer.getvalue().encode(), filename="edited.csv", user=manager)
+
+    assert (report.updated, report.unchanged) == (1, 3)
+    after = _snapshot()
+    core = book["core"].code
+    assert after[core]["region"] == "西南"
+    assert {code: row for code, row in after.items() if code != core} == {
+        code: row for code, row in before.items() if code != core
+    }
+    assert Customer.history.filter(id=book["core"].pk).first().history_user == manager

@@ -455,3 +455,12 @@ def test_not_found_and_not_allowed_pages_say_what_to_do(client, outsider, book):
     refused = client.post("/runs/start/", {"as_of": "2026-09-30"})
     assert refused.status_code == 403
     assert "Ask an administrator" in refused.content.decode()
+
+
+def test_the_run_date_is_prefilled_as_an_iso_date_in_chinese_too(admin_user):
+    """A date input shows only ISO dates: the Chinese format (2026/10/01) would leave it empty."""
+    browser = Client(headers={"accept-language": "zh-hans"})
+    browser.force_login(admin_user)
+    with time_machine.travel(datetime.datetime(2026, 10, 1, 9, 0, tzinfo=datetime.UTC), tick=False):
+        body = browser.get("/runs/").content.decode()
+    assert 'value="2026-10-01"' in body

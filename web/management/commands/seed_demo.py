@@ -46,8 +46,11 @@ LOGINS = [
     ("admin", "admin12345", "superuser", True, None),
     ("manager1", "manager12345", "account manager", False, "Account managers"),
     ("manager2", "manager12345", "account manager", False, "Account managers"),
+    # Changes industries, customer types, cooperation dates and managers (crm.change_scoring_inputs).
+    ("tieradmin", "tieradmin12345", "tier administrator", False, "Tier administrators"),
     ("integration", "integration12345", "API integration", False, "Integrations"),
 ]
+STAFF_GROUPS = {"Account managers", "Tier administrators"}
 
 CITIES = ["上海", "北京", "深圳", "杭州", "苏州", "南京", "成都", "武汉", "广州", "西安", "天津", "重庆", "合肥", "青岛"]
 REGIONS = ["华东", "华北", "华南", "华中", "西南", "西北", "东北"]
@@ -153,7 +156,7 @@ class Command(BaseCommand):
             if created:
                 user.set_password(password)
             user.is_superuser = superuser
-            user.is_staff = superuser or group_name == "Account managers"
+            user.is_staff = superuser or group_name in STAFF_GROUPS
             user.save()
             if group_name:
                 user.groups.add(Group.objects.get_or_create(name=group_name)[0])
