@@ -1,5 +1,7 @@
 """The pure arithmetic: no database, microseconds per test."""
 
+from decimal import Decimal
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,6 +14,7 @@ from scoring.engine import (
     match_profile,
     round_total,
     rule_points,
+    rule_spec_from,
     score_matrix,
     score_one,
     tier_for_total,
@@ -92,6 +95,43 @@ def test_percentile_without_a_population_ranks_within_the_batch():
     assert points(rule, 30, 10, 20, 40) == pytest.approx([7.5, 2.5, 5, 10])
 
 
+def test_linear_without_a_floor_starts_at_zero():
+    rule = RuleSpec("spend_12m", "quantitative", 20, cap=100)
+    assert points(rule, 0, 50, 100) == [0, 10, 20]
+
+
+def test_bands_without_any_band_give_nothing():
+    rule = RuleSpec("referrals_12m", "bonus", 10, normalisation="bands")
+    assert points(rule, 0, 5) == [0, 0]
+
+
+def test_a_band_share_above_one_still_gives_at_most_the_weight():
+    rule = RuleSpec("referrals_12m", "bonus", 10, normalisation="bands", bands=((1, 0.5), (2, 1.5)))
+    assert points(rule, 1, 2) == [5, 10]
+
+
+def test_percentile_against_a_population_of_one():
+    rule = RuleSpec("spend_12m", "quantitative", 10, normalisation="percentile")
+    assert points(rule, 39, 40, 41, population=np.array([40.0])) == [0, 10, 10]
+
+
+def test_percentile_with_nobody_to_rank_against_gives_nothing():
+    rule = RuleSpec("spend_12m", "quantitative", 10, normalisation="percentile")
+    assert points(rule, 5, 10, population=np.array([])) == [0, 0]
+    assert points(rule, np.nan, np.nan) == [0, 0]
+
+
+def test_an_unknown_normalisation_is_an_error_that_names_it():
+    rule = RuleSpec("spend_12m", "quantitative", 10, normalisation="zscore")
+    with pytest.raises(ValueError, match=r"^unknown normalisation 'zscore'$"):
+        points(rule, 1)
+
+
+def test_values_as_the_database_returns_them_decimal_or_none():
+    rule = RuleSpec("spend_12m", "quantitative", 30, floor=0, cap=500_000)
+    assert rule_points(rule, [Decimal("250000.00"), None]).tolist() == [15, 0]
+
+
 # --- missing data ------------------------------------------------------------------------------
 
 
@@ -115,6 +155,24 @@ def test_a_metric_absent_from_the_table_counts_as_missing():
     totals, matrix = score_matrix(DEFAULT, {"spend_12m": np.array([500_000.0])})
     assert matrix[:, 0].tolist() == [30, 0, 0, 0, 7.5, 0]
     assert totals.tolist() == [37.5]
+
+
+def test_missing_without_a_floor_earns_nothing_either_way():
+    higher = RuleSpec("spend_12m", "quantitative", 20, cap=100)
+    lower = RuleSpec("complaints_12m", "quantitative", 20, cap=5, direction="lower")
+    assert points(higher, np.nan) == [0]
+    assert points(lower, np.nan) == [0]
+
+
+def test_a_floor_left_on_a_bands_rule_is_no_fallback_for_a_missing_value():
+    rule = RuleSpec("referrals_12m", "bonus", 10, normalisation="bands", floor=2, bands=((0, 0.5), (2, 1.0)))
+    assert points(rule, np.nan, 2) == [0, 10]
+
+
+def test_no_customers_score_nothing():
+    totals, matrix = score_matrix(DEFAULT, {})
+    assert totals.shape == (0,)
+    assert matrix.shape == (len(DEFAULT_RULES), 0)
 
 
 # --- totals, rounding, tiers -------------------------------------------------------------------
@@ -185,6 +243,44 @@ def test_bonus_lifts_the_total_but_never_past_100():
     assert totals.tolist() == [95.0, 100.0]
 
 
+PERCENTILE = ProfileSpec(
+    id=2,
+    name="Ranked",
+    version=1,
+    rules=(RuleSpec("spend_12m", "quantitative", 100, normalisation="percentile"),),
+)
+
+
+def test_percentile_rules_rank_against_the_population_given_for_their_metric():
+    populations = {"spend_12m": np.array([10.0, 20.0, 30.0, 40.0]), "orders_12m": np.array([1.0])}
+    totals, _ = score_matrix(PERCENTILE, {"spend_12m": np.array([10.0, 20.0])}, populations)
+    assert totals.tolist() == [25.0, 50.0]
+    assert score_one(PERCENTILE, {"spend_12m": 20.0}, TIERS, populations).total == 50.0
+
+
+def test_alone_and_without_a_population_a_customer_ranks_against_itself():
+    assert score_one(PERCENTILE, {"spend_12m": 20.0}, TIERS).total == 100.0
+
+
+def test_a_customer_with_missing_metrics_still_gets_a_breakdown():
+    """None is a missing value (satisfaction falls back to 3 of 5); the breakdown shows what was given."""
+    given = {"spend_12m": 100_000, "orders_12m": 12, "satisfaction_12m": None}
+    result = score_one(DEFAULT, given, TIERS)
+    assert [(rule.metric, rule.value, rule.points) for rule in result.rules] == [
+        ("spend_12m", 100_000, 6),
+        ("orders_12m", 12, 10),
+        ("avg_order_value_12m", None, 0),
+        ("tenure_years", None, 0),
+        ("satisfaction_12m", None, 7.5),
+        ("strategic_potential", None, 0),
+    ]
+    assert (result.total, result.tier) == (23.5, "dormant")
+
+
+def test_rounding_a_score_stored_as_a_decimal():
+    assert round_total([Decimal("68.125"), Decimal("89.994")]).tolist() == [68.13, 89.99]
+
+
 # --- profile matching --------------------------------------------------------------------------
 
 
@@ -211,6 +307,67 @@ def test_the_most_specific_profile_wins():
 def test_without_a_default_an_unmatched_customer_is_an_error():
     with pytest.raises(LookupError):
         match_profile("b2b", 1, [profile(2, "b2c")])
+
+
+def test_industry_is_more_specific_than_customer_type():
+    profiles = [profile(1, default=True), profile(2, "b2c"), profile(3, industries={7})]
+    assert match_profile("b2c", 7, profiles).id == 3
+
+
+def test_a_catch_all_profile_that_is_not_the_default_is_never_chosen():
+    profiles = [profile(2), profile(5, default=True)]
+    assert match_profile("b2b", 1, profiles).id == 5
+    with pytest.raises(LookupError):
+        match_profile("b2b", 1, [profile(2)])
+
+
+def test_between_equally_specific_profiles_the_oldest_wins():
+    assert match_profile("b2c", 1, [profile(4, "b2c"), profile(3, "b2c"), profile(1, default=True)]).id == 3
+    assert match_profile("b2b", 1, [profile(6, default=True), profile(5, default=True)]).id == 5
+
+
+def test_the_no_profile_error_says_what_is_missing():
+    with pytest.raises(LookupError) as error:
+        match_profile("b2b", 1, [profile(2, "b2c")])
+    assert str(error.value) == "no scoring profile applies and there is no default profile"
+
+
+# --- a rule as stored --------------------------------------------------------------------------
+
+
+def test_a_rule_as_stored_becomes_a_spec_of_floats():
+    """Decimals from the database become floats, blanks stay None, bands become (threshold, share) pairs."""
+    stored = {
+        "metric": "referrals_12m",
+        "category": "bonus",
+        "weight": Decimal("5.00"),
+        "normalisation": "bands",
+        "floor": None,
+        "cap": Decimal("10.00"),
+        "bands": [[1, "0.3"], [Decimal("3"), 1]],
+        "direction": "lower",
+        "missing_value": Decimal("0.50"),
+    }
+    spec = rule_spec_from(stored)
+    assert spec == RuleSpec("referrals_12m", "bonus", 5.0, "bands", None, 10.0, ((1.0, 0.3), (3.0, 1.0)), "lower", 0.5)
+    assert [type(value) for value in (spec.weight, spec.cap, spec.missing_value, *spec.bands[1])] == [float] * 5
+
+
+def test_a_rule_as_stored_without_bands_or_fallback():
+    stored = {
+        "metric": "spend_12m",
+        "category": "quantitative",
+        "weight": 30,
+        "normalisation": "linear",
+        "floor": Decimal("0"),
+        "cap": None,
+        "bands": None,
+        "direction": "higher",
+        "missing_value": None,
+    }
+    assert rule_spec_from(stored) == RuleSpec(
+        "spend_12m", "quantitative", 30.0, "linear", 0.0, None, (), "higher", None
+    )
 
 
 # --- properties --------------------------------------------------------------------------------
