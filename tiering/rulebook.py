@@ -68,6 +68,10 @@ def rulebook_build(*, include_inactive: bool = False) -> dict:
                 "is_default": profile.is_default,
                 "customer_type": profile.customer_type,
                 "industry_ids": sorted(industry.pk for industry in profile.industries.all()),
+                "split": {
+                    "quantitative": _plain(profile.quantitative_points),
+                    "qualitative": _plain(profile.qualitative_points),
+                },
                 "rules": [
                     {**{name: _plain(getattr(rule, name)) for name in RULE_FIELDS}, "position": rule.position}
                     for rule in profile.rules.all()

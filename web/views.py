@@ -226,9 +226,7 @@ class CustomerDetailView(CustomerScopeMixin, TemplateView):
         override = tiering_selectors.override_for(customer, as_of=as_of)
         assignments = list(tiering_selectors.assignments_for(customer).select_related("tier", "run")[:40])
         assignments.reverse()  # oldest first for the chart
-        last_change = (
-            customer.tier_changes.select_related("from_tier", "to_tier").order_by("-created_at", "-id").first()
-        )
+        last_change = tiering_selectors.tier_changes_for(customer).first()
         sees_sensitive = user_sees_sensitive_fields(user)
         context.update(
             customer=customer,
