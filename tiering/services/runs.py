@@ -98,7 +98,7 @@ def tier_run_start(
                 "this scope is as of %(latest)s. Start a dry run to look back."
             )
             % {"as_of": as_of.isoformat(), "latest": latest_as_of.isoformat()},
-            code="as_of_before_latest",
+            code="as_of_before_latest_run",
             fields={
                 "as_of": [
                     _("Not earlier than %(latest)s, the as-of date of the latest run; use a dry run to look back.")

@@ -322,7 +322,7 @@ def test_a_real_run_may_not_look_back_past_the_latest_run_of_its_scope(strong):
     with time_machine.travel(run_day(LATER)):
         with pytest.raises(ConflictError) as refused:
             services.tier_run_start(as_of=RUN_DAY, trigger="manual", force=True, enqueue=False)
-        assert refused.value.code == "as_of_before_latest" and "as_of" in refused.value.fields
+        assert refused.value.code == "as_of_before_latest_run" and "as_of" in refused.value.fields
         assert "dry run" in refused.value.message and "2027-07-01" in refused.value.message
         looked_back = services.tier_run_execute(
             services.tier_run_start(as_of=RUN_DAY, trigger="manual", dry_run=True, enqueue=False)

@@ -49,7 +49,7 @@ class Command(BaseCommand):
                 for k, v in exc.fields.items()
                 if not all(str(problem) in exc.message for problem in v)  # said in the message already
             )
-            hint = {"period_done": " (--force)", "as_of_before_latest": " (--dry-run)"}.get(exc.code, "")
+            hint = {"period_done": " (--force)", "as_of_before_latest_run": " (--dry-run)"}.get(exc.code, "")
             raise CommandError(f"{exc.message}{hint} {details}".strip()) from None
         self.stdout.write(
             f"Run #{run.pk} {run.period} as of {as_of}: {run.total} customers" + (" (dry run)" if run.dry_run else "")

@@ -199,7 +199,7 @@ def test_runs_may_not_look_forward_nor_back(integration_api, customer, django_ca
     response = integration_api.post("/api/v1/tier-runs/", {"as_of": "2026-09-30"}, format="json")
     assert response.status_code == 409
     error = response.json()["error"]
-    assert error["code"] == "as_of_before_latest" and "as_of" in error["fields"]
+    assert error["code"] == "as_of_before_latest_run" and "as_of" in error["fields"]
     with django_capture_on_commit_callbacks(execute=True):
         response = integration_api.post("/api/v1/tier-runs/", {"as_of": "2026-09-30", "dry_run": True}, format="json")
     assert response.status_code == 202
