@@ -7,7 +7,7 @@ from django.urls import reverse
 from core.tests.clock import RUN_DAY
 from crm.models import Customer
 from tiering import services
-from tiering.models import Notice, TieringSettings, TierOverride, TierRun
+from tiering.models import Notice, TierAssignment, TierChange, TieringSettings, TierOverride, TierRun
 from tiering.tests.conftest import run_now
 
 LATER = datetime.date(2027, 7, 1)
@@ -54,10 +54,52 @@ def test_override_form_requires_a_reason_and_saves_through_the_service(client, a
     assert TierOverride.objects.get().created_by == admin_user
 
 
+def _delete_attempts(client, model: str, pk) -> tuple[int, int, int, bool]:
+    """What a superuser gets trying to delete one row: the delete page, its confirmation, the
+    changelist's bulk delete action posted as if confirmed, and whether the list offers that action."""
+    delete = reverse(f"admin:tiering_{model}_delete", args=[pk])
+    changelist = reverse(f"admin:tiering_{model}_changelist")
+    page = client.get(delete).status_code
+    confirmed = client.post(delete, {"post": "yes", "change_reason": "Tidying up"}).status_code
+    bulk = client.post(changelist, {"action": "delete_selected", "_selected_action": [pk], "post": "yes"})
+    offered = "delete_selected" in client.get(changelist).content.decode()
+    return page, confirmed, bulk.status_code, offered
+
+
 def test_settings_cannot_be_added_twice_or_deleted(client, admin_user, tiering_settings):
     client.force_login(admin_user)
     assert client.get(reverse("admin:tiering_tieringsettings_add")).status_code == 403
-    assert TierRun.objects.count() == 0
+
+    page, confirmed, bulk, offered = _delete_attempts(client, "tieringsettings", tiering_settings.pk)
+
+    assert list(TieringSettings.objects.values_list("pk", flat=True)) == [tiering_settings.pk]
+    assert (page, confirmed) == (403, 403)
+    assert bulk == 200 and not offered  # no action at all here: the POST only shows the list again
+
+
+@pytest.mark.parametrize(
+    "model, history_of, bulk_status",
+    [
+        # Runs have an action (resume), so an unknown one is "no action selected" and a redirect.
+        ("tierrun", lambda run: TierRun.objects.filter(pk=run.pk), 302),
+        ("tierassignment", lambda run: TierAssignment.objects.filter(run=run), 200),
+        ("tierchange", lambda run: TierChange.objects.filter(run=run), 200),
+    ],
+)
+def test_append_only_history_cannot_be_deleted_even_by_a_superuser(
+    client, admin_user, history, model, history_of, bulk_status
+):
+    client.force_login(admin_user)
+    rows = history_of(history)
+    stored = sorted(rows.values_list("pk", flat=True))
+    assert stored, "the fixture's second run must have written rows of this model"
+
+    page, confirmed, bulk, offered = _delete_attempts(client, model, stored[0])
+
+    assert sorted(rows.values_list("pk", flat=True)) == stored
+    assert TierRun.objects.count() == 2
+    assert (page, confirmed) == (403, 403)
+    assert bulk == bulk_status and not offered
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from core.exceptions import ConflictError, DomainError
 from core.tests.clock import RUN_DAY
@@ -303,7 +304,7 @@ def test_reasons_read_earlier_snapshots_taken_with_another_metric_order(weak, ch
 
 
 def test_a_run_as_of_a_day_after_today_is_refused(strong):
-    with time_machine.travel(run_day(RUN_DAY)), pytest.raises(DomainError) as refused:
+    with time_machine.travel(run_day(RUN_DAY)), translation.override("en"), pytest.raises(DomainError) as refused:
         services.tier_run_start(as_of=RUN_DAY + datetime.timedelta(days=1), trigger="manual", enqueue=False)
     assert refused.value.status_code == 400 and "as_of" in refused.value.fields
     assert "later than today (2026-10-01)" in refused.value.message
@@ -319,7 +320,7 @@ def test_today_is_the_business_days_date(strong):
 
 def test_a_real_run_may_not_look_back_past_the_latest_run_of_its_scope(strong):
     run_now(LATER)
-    with time_machine.travel(run_day(LATER)):
+    with time_machine.travel(run_day(LATER)), translation.override("en"):
         with pytest.raises(ConflictError) as refused:
             services.tier_run_start(as_of=RUN_DAY, trigger="manual", force=True, enqueue=False)
         assert refused.value.code == "as_of_before_latest_run" and "as_of" in refused.value.fields

@@ -8,9 +8,16 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Count, Sum
 
+from core.clock import local_today
 from crm.models import Customer, CustomerCodeSequence, Interaction, Order, SatisfactionSurvey
+from scoring.models import ScoringProfile
+from scoring.selectors import customers_score
 
 pytestmark = pytest.mark.django_db
+
+# The demo's data is dated back from today in Shanghai. Ten seconds before its midnight (15:59:50
+# UTC), a test on a running clock would seed on one day and check, or seed again, on the next.
+NEAR_MIDNIGHT = datetime.datetime(2026, 11, 30, 23, 59, 50, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
 
 
 def seed(**options):
@@ -21,14 +28,18 @@ def seed(**options):
 
 def snapshot():
     return {
-        "customers": list(Customer.objects.order_by("code").values_list(
-            "code", "name", "customer_type", "account_manager__username", "cooperation_since", "tax_id")),
+        "customers": list(
+            Customer.objects.order_by("code").values_list(
+                "code", "name", "customer_type", "account_manager__username", "cooperation_since", "tax_id"
+            )
+        ),
         "orders": list(Order.objects.order_by("external_ref").values_list("external_ref", "amount", "ordered_at")),
         "surveys": SatisfactionSurvey.objects.count(),
         "interactions": list(Interaction.objects.values("kind").annotate(n=Count("id")).order_by("kind")),
     }
 
 
+@time_machine.travel(NEAR_MIDNIGHT, tick=False)
 def test_seed_creates_realistic_data_and_prints_logins():
     output = seed(customers=200, seed=7)
     for login in ("admin12345", "manager1", "manager2", "integration"):
@@ -45,6 +56,7 @@ def test_seed_creates_realistic_data_and_prints_logins():
     assert not Customer.objects.filter(score__isnull=False).exists()
 
 
+@time_machine.travel(NEAR_MIDNIGHT, tick=False)
 def test_spend_is_long_tailed():
     seed(customers=300, seed=3)
     spend = sorted(
@@ -54,6 +66,7 @@ def test_spend_is_long_tailed():
     assert top_tenth / sum(spend) > 0.4
 
 
+@time_machine.travel(NEAR_MIDNIGHT, tick=False)
 def test_managers_own_different_customers_and_logins_work(client):
     seed(customers=100, seed=1)
     User = get_user_model()
@@ -67,6 +80,7 @@ def test_managers_own_different_customers_and_logins_work(client):
     assert client.login(username="integration", password="integration12345")
 
 
+@time_machine.travel(NEAR_MIDNIGHT, tick=False)
 def test_codes_follow_industry_year_sequence():
     seed(customers=120, seed=5)
     for code, industry_code, since in Customer.objects.values_list("code", "industry__code", "cooperation_since"):
@@ -75,6 +89,7 @@ def test_codes_follow_industry_year_sequence():
         assert since is None or int(year) == since.year
 
 
+@time_machine.travel(NEAR_MIDNIGHT, tick=False)
 def test_same_seed_gives_same_data():
     seed(customers=60, seed=11)
     first = snapshot()
@@ -84,6 +99,7 @@ def test_same_seed_gives_same_data():
     assert snapshot() == first
 
 
+@time_machine.travel(NEAR_MIDNIGHT, tick=False)
 def test_if_empty_does_not_seed_twice():
     seed(customers=10, seed=1)
     output = seed(customers=10, seed=1, if_empty=True)
@@ -91,6 +107,7 @@ def test_if_empty_does_not_seed_twice():
     assert "admin12345" in output
 
 
+@time_machine.travel(NEAR_MIDNIGHT, tick=False)
 def test_orders_are_valid_for_the_ingest_rules():
     seed(customers=50, seed=9)
     assert not Order.objects.filter(amount__lte=0).exists()
@@ -98,11 +115,8 @@ def test_orders_are_valid_for_the_ingest_rules():
     assert not SatisfactionSurvey.objects.filter(score__lt=1).exists()
 
 
+@time_machine.travel(NEAR_MIDNIGHT, tick=False)
 def test_demo_scores_consumers_with_their_own_profile_so_they_are_not_all_dormant(db):
-    from core.clock import local_today
-    from scoring.models import ScoringProfile
-    from scoring.selectors import customers_score
-
     call_command("seed_demo", customers=300, seed=7, stdout=io.StringIO())
     profile = ScoringProfile.objects.get(customer_type="b2c")
     assert profile.rules.count() == 7

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, Permission
 from crm.models import Customer, Order
 from crm.tests.factories import CustomerFactory, OrderFactory, UserFactory
 from scoring.models import Tier
+from tiering.tests.conftest import run_now, strong_customer, weak_customer
 from tiering.tests.factories import TierAssignmentFactory, TierOverrideFactory, TierRunFactory
 
 pytestmark = pytest.mark.django_db
@@ -292,3 +293,28 @@ def test_detail_says_which_run_and_day_its_figures_are_from(admin_api, customer)
 def test_detail_of_a_customer_never_tiered_has_no_run_and_no_figures_date(admin_api, customer):
     body = admin_api.get(f"{URL}{customer.code}/").json()
     assert body["tier_run"] is None and body["figures_as_of"] is None
+
+
+# --- updated_since finds edits of the record, not tier runs ---------------------------------------
+
+
+def test_updated_since_after_a_tier_run_lists_only_the_customers_edited_after_it(manager_api, manager):
+    with time_machine.travel(datetime.datetime(2026, 11, 20, 10, tzinfo=datetime.UTC), tick=False):
+        edited, strong, weak = strong_customer(manager), strong_customer(manager), weak_customer(manager)
+    cutoff = "2026-11-25T00:00:00Z"
+    with time_machine.travel(datetime.datetime(2026, 11, 26, 10, tzinfo=datetime.UTC), tick=False):
+        response = manager_api.patch(f"{URL}{edited.code}/", {"region": "华南"}, format="json")
+        assert response.status_code == 200, response.json()
+    run = run_now(datetime.date(2026, 12, 1))  # 02:00 on 1 December in Shanghai: after the cut-off and the edit
+
+    # The run wrote every customer's standing (tier, score, when tiered) and left updated_at alone.
+    assert run.status == "succeeded"
+    stamped = Customer.objects.filter(
+        pk__in=[edited.pk, strong.pk, weak.pk], tier__isnull=False, tiered_at__isnull=False
+    )
+    assert stamped.count() == 3
+    response = manager_api.get(URL, {"updated_since": cutoff})
+    assert response.status_code == 200
+    assert [row["code"] for row in response.json()["results"]] == [edited.code]
+    everyone = manager_api.get(URL, {"updated_since": "2026-11-20T10:00:00Z"}).json()["results"]
+    assert {row["code"] for row in everyone} == {edited.code, strong.code, weak.code}

@@ -1,7 +1,10 @@
 """Tiers and scoring profiles through the API: everyone reads, staff administrators write."""
 
 import pytest
+from django.contrib.auth.models import Permission
 
+from crm.tests.api_clients import client_for
+from crm.tests.factories import UserFactory
 from scoring.models import ScoringProfile, Tier
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +148,48 @@ def test_a_split_that_does_not_add_up_to_100_is_refused(admin_api):
         "split": ["The split must add up to 100 points: quantitative 65 + qualitative 40 = 105."]
     }
     assert ScoringProfile.objects.get(pk=profile.pk).quantitative_points == 60
+
+
+# --- the model permissions alone are not enough: writes need a staff account too ------------------
+
+
+@pytest.fixture
+def rules_clerk(db):
+    """Holds every model permission the tier and profile writes name, through a token, but is not staff."""
+    user = UserFactory(username="rules-clerk")
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="scoring", codename__in=["change_tier", "change_scoringprofile", "change_scorerule"]
+        )
+    )
+    return user
+
+
+def _spend_over_frequency(api, profile) -> list[dict]:
+    """The default rules with 5 points moved from order frequency to spend, both quantitative: a valid edit."""
+    rules = [{k: v for k, v in rule.items() if k != "position"} for rule in _rules_of(api, profile)]
+    next(r for r in rules if r["metric"] == "spend_12m")["weight"] += 5
+    next(r for r in rules if r["metric"] == "orders_12m")["weight"] -= 5
+    return rules
+
+
+def test_a_non_staff_token_with_the_model_permissions_may_not_write_tiers_or_rules(rules_clerk):
+    assert rules_clerk.has_perms(["scoring.change_tier", "scoring.change_scoringprofile", "scoring.change_scorerule"])
+    api = client_for(rules_clerk)
+    profile = ScoringProfile.objects.get(is_default=True)
+    tier_body = {"min_score": "92", "reason": "Fewer VIPs"}
+    profile_body = {"rules": _spend_over_frequency(api, profile), "reason": "Spend over frequency"}
+
+    tier = api.patch("/api/v1/tiers/vip/", tier_body, format="json")
+    rules = api.patch(f"/api/v1/score-profiles/{profile.pk}/", profile_body, format="json")
+
+    assert (tier.status_code, rules.status_code) == (403, 403)
+    assert tier.json()["error"]["code"] == rules.json()["error"]["code"] == "permission_denied"
+    assert Tier.objects.get(code="vip").min_score == 90
+    stored = ScoringProfile.objects.get(pk=profile.pk)
+    assert stored.version == profile.version and stored.rules.get(metric="spend_12m").weight == 30
+    # The same requests succeed once the account is staff: staff status alone made the difference.
+    rules_clerk.is_staff = True
+    rules_clerk.save()
+    assert api.patch("/api/v1/tiers/vip/", tier_body, format="json").status_code == 200
+    assert api.patch(f"/api/v1/score-profiles/{profile.pk}/", profile_body, format="json").status_code == 200

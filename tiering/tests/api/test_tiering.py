@@ -3,12 +3,14 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from crm.tests.factories import CustomerFactory, OrderFactory
+from crm.tests.api_clients import client_for
+from crm.tests.factories import CustomerFactory, OrderFactory, UserFactory
 from scoring.models import Tier
-from tiering.models import TierOverride, TierRun
+from tiering.models import Notice, TierChange, TierOverride, TierRun
 from tiering.tests.factories import TierAssignmentFactory, TierChangeFactory, TierRunFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +91,9 @@ def test_start_a_run_and_read_its_status(integration_api, customer, django_captu
     assert status["as_of"] == "2026-11-22"
     assert status["progress"]["done"] == status["progress"]["total"] == 1
     assert sum(status["tier_counts"].values()) == 1
-    assert status["upgrades"] + status["downgrades"] <= 1
+    # The customer's first tiering: no change from a tier it never had, so no notice either.
+    assert (status["upgrades"], status["downgrades"]) == (0, 0)
+    assert not TierChange.objects.exists() and not Notice.objects.exists()
 
 
 @time_machine.travel(TODAY, tick=False)
@@ -130,7 +134,11 @@ def test_manager_can_neither_start_nor_read_runs(manager_api):
 
 
 def test_unknown_run_is_404(integration_api):
-    assert integration_api.get("/api/v1/tier-runs/999999/").status_code == 404
+    run = TierRunFactory(period="2026-Q4", as_of=datetime.date(2026, 11, 22))
+    url = f"/api/v1/tier-runs/{run.pk}/"
+    assert integration_api.get(url).status_code == 200
+    run.delete()
+    assert integration_api.get(url).status_code == 404
 
 
 @time_machine.travel(TODAY, tick=False)
@@ -178,6 +186,34 @@ def test_manager_may_not_override(manager_api, customer):
     url = f"/api/v1/customers/{customer.code}/override/"
     assert manager_api.post(url, {"tier": "vip", "reason": "x"}, format="json").status_code == 403
     assert manager_api.delete(url).status_code == 403
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_a_non_staff_token_with_the_override_permissions_may_not_override(customer):
+    """The model permissions through a token are not enough: overrides are an administrator's, and
+    administrators are staff."""
+    clerk = UserFactory(username="override-clerk")
+    clerk.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["add_tieroverride", "change_tieroverride", "view_customer", "view_all_customers"]
+        )
+    )
+    assert clerk.has_perms(["tiering.add_tieroverride", "tiering.change_tieroverride", "crm.view_all_customers"])
+    api = client_for(clerk)
+    url = f"/api/v1/customers/{customer.code}/override/"
+    body = {"tier": "vip", "reason": "Referred ten customers"}
+
+    response = api.post(url, body, format="json")
+
+    assert response.status_code == 403 and response.json()["error"]["code"] == "permission_denied"
+    assert not TierOverride.objects.exists()
+    customer.refresh_from_db()
+    assert customer.tier is None
+    # The same request succeeds once the account is staff: staff status alone made the difference.
+    clerk.is_staff = True
+    clerk.save()
+    assert api.post(url, body, format="json").status_code == 200
+    assert TierOverride.objects.get(customer=customer).tier.code == "vip"
 
 
 def test_history_lists_assignments_newest_first(integration_api, customer, django_capture_on_commit_callbacks):
