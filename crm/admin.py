@@ -237,6 +237,12 @@ class _CustomerScopedAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return rows_visible_to(request.user, super().get_queryset(request))
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """The customer of a new or edited row: only one the user may see, whatever id is posted."""
+        if db_field.name == "customer":
+            kwargs["queryset"] = customers_visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     @admin.display(description=_("customer"), ordering="customer__code")
     def customer_link(self, obj):
         return format_html(
