@@ -200,8 +200,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
-# Request bodies are read into memory up to this size: room for a 10,000-row order batch, and
-# a bound on what one request can make the server hold. Larger bodies get a 400.
+# The one cap on request bodies (read into memory up to this size): room for a 10,000-row order
+# batch (1 to 2 MB), and a bound on what one request can make the server hold. The API answers
+# a larger body with a JSON 413 `body_too_large` (core/api/exception_handler.py); README says 8 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 8 * 1024 * 1024)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -405,6 +405,13 @@ def user_may_start_runs(user) -> bool:
     return user.has_perm("tiering.add_tierrun")
 
 
+def user_may_view_run_figures(user) -> bool:
+    """A run's figures are company-wide (customers scored, counts per tier, upgrades, downgrades,
+    progress, error): they need the permission GET /api/v1/tier-runs/{id}/ checks, which the
+    account managers' group does not hold. Others see each run's period, status and dates only."""
+    return user.has_perm("tiering.view_tierrun")
+
+
 class RunListView(WebPageMixin, TemplateView):
     template_name = "web/run_list.html"
     section = "runs"
@@ -413,9 +420,11 @@ class RunListView(WebPageMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         page = Paginator(tiering_selectors.runs_list(), PAGE_SIZE).get_page(self.request.GET.get("page"))
         runs = list(page.object_list)
-        tiers = list(Tier.objects.order_by("rank"))
+        sees_figures = user_may_view_run_figures(self.request.user)
+        tiers = list(Tier.objects.order_by("rank")) if sees_figures else []
         context.update(
             page_obj=page,
+            sees_run_figures=sees_figures,
             tiers=tiers,
             runs=[(run, [(tier, (run.tier_counts or {}).get(tier.code, 0)) for tier in tiers]) for run in runs],
             may_start=user_may_start_runs(self.request.user),
@@ -451,9 +460,11 @@ class RunStartView(WebPageMixin, View):
 
 
 class RunProgressView(WebPageMixin, View):
-    """Polled by the runs page while a run is going."""
+    """Polled by the runs page while a run is going, for those who may see its figures."""
 
     def get(self, request, pk: int):
+        if not user_may_view_run_figures(request.user):
+            raise PermissionDenied
         run = get_object_or_404(TierRun, pk=pk)
         return JsonResponse(
             {

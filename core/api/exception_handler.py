@@ -1,17 +1,19 @@
 """One error shape for every API failure: {"error": {"code", "message", "fields"}}.
 
 Clients branch on `code`, show `message`, and find per-field messages under `fields`.
-Domain errors from services, DRF validation, malformed JSON, 404, throttling and any other
-DRF exception all end up here, so no endpoint invents its own error format.
+Domain errors from services, DRF validation, malformed JSON, a body over the size limit, 404,
+throttling and any other DRF exception all end up here, so no endpoint invents its own error format.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.api.parsers import BodyTooLarge
 from core.exceptions import DomainError
 
 
@@ -57,6 +59,10 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own cap (DATA_UPLOAD_MAX_MEMORY_SIZE), hit when DRF reads request.body: left to
+        # Django it would be an HTML 400.
+        exc = BodyTooLarge()
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -72,4 +78,6 @@ def api_exception_handler(exc, context):
     response.data = error_body(code, detail, getattr(exc, "fields", None))
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         response.data["error"]["retry_after_seconds"] = int(exc.wait + 0.999)
+    if isinstance(exc, BodyTooLarge):
+        response.data["error"]["limit_bytes"] = exc.limit_bytes
     return response

@@ -1,4 +1,8 @@
-"""JSON only, with a size cap enforced while reading (Django's upload limit does not cover DRF streams)."""
+"""JSON only, with the one body-size cap: settings.DATA_UPLOAD_MAX_MEMORY_SIZE (8 MB by default).
+
+DRF reads a JSON body through Django's `request.body`, which refuses a larger body with
+RequestDataTooBig before any parser runs; the exception handler turns that into the same 413 as
+the check below, which covers a stream handed to the parser directly."""
 
 import codecs
 import json
@@ -11,18 +15,24 @@ from rest_framework.parsers import JSONParser
 from rest_framework.settings import api_settings
 from rest_framework.utils import json as drf_json
 
-# A 10,000-row order batch is about 1.5 MB; 16 MB leaves room for long notes.
-DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+
+def max_body_bytes() -> int | None:
+    """The largest request body the API reads; None when the setting lifts the cap."""
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
-class PayloadTooLarge(APIException):
+class BodyTooLarge(APIException):
+    """413 `body_too_large`, naming the limit in the message and in `limit_bytes`."""
+
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "payload_too_large"
-    default_detail = "The request body is too large."
+    default_code = "body_too_large"
 
-
-def max_body_bytes() -> int:
-    return int(getattr(settings, "API_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+    def __init__(self):
+        self.limit_bytes = max_body_bytes()
+        super().__init__(
+            _("The request body is larger than the limit of %(megabytes)s MB (%(bytes)d bytes).")
+            % {"megabytes": f"{self.limit_bytes / 2**20:.3g}", "bytes": self.limit_bytes}
+        )
 
 
 class LimitedJSONParser(JSONParser):
@@ -31,13 +41,14 @@ class LimitedJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         limit = max_body_bytes()
         parser_context = parser_context or {}
-        request = parser_context.get("request")
-        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if declared and str(declared).isdigit() and int(declared) > limit:
-            raise PayloadTooLarge(_("The request body is larger than %(limit)d bytes.") % {"limit": limit})
-        raw = stream.read(limit + 1) if stream is not None else b""
-        if len(raw) > limit:
-            raise PayloadTooLarge(_("The request body is larger than %(limit)d bytes.") % {"limit": limit})
+        if stream is None:
+            raw = b""
+        elif limit is None:
+            raw = stream.read()
+        else:
+            raw = stream.read(limit + 1)
+            if len(raw) > limit:
+                raise BodyTooLarge()
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
             codecs.lookup(encoding)

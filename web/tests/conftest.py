@@ -133,22 +133,3 @@ def admin_client_logged(admin_user):
     client = Client(headers={"accept-language": "en"})
     client.force_login(admin_user)
     return client
-
-
-def pytest_runtest_setup(item):
-    """Let the browser tests restore the seeded database even after a transactional test flushed it
-    without serialized rollback: that flush re-creates content types under new ids, and restoring the
-    serialized copy then collides with them. Empty the tables first, as a serialized flush would."""
-    if item.get_closest_marker("browser") is None:
-        return
-    from django.db import connection
-
-    if not hasattr(connection, "_test_serialized_contents"):
-        return  # the test database is created fresh for this test
-    from django.contrib.contenttypes.models import ContentType
-    from django.core.management import call_command
-    from pytest_django.plugin import blocking_manager_key
-
-    with item.config.stash[blocking_manager_key].unblock():
-        if ContentType.objects.exists() and not Tier.objects.exists():
-            call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)

@@ -4,8 +4,8 @@ Never `playwright install`: the browser is /usr/bin/chromium, installed by the t
 """
 
 import datetime
-import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connections
@@ -14,12 +14,12 @@ from django.urls import reverse
 from tiering.models import Notice, TierRun
 from tiering.tests.factories import TierRunFactory
 
-# Playwright's sync API runs an event loop; Django refuses ORM calls from such a thread without this.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.browser,
+    # Committed rows, so the live server's thread sees what the fixtures create; serialized
+    # rollback, so each test starts from the rows the migrations seed (tiers, scoring rules,
+    # groups) and leaves the tables empty behind it, like every transactional test of the suite.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
@@ -39,15 +39,40 @@ CHROMIUM_ARGS = [
 def browser(live_server, book):
     """One browser per test, started after the database is ready and stopped before it is reset.
 
-    While Playwright's sync API is active it marks an event loop as running, and Django then hands
-    out other connection objects; the test database's own setup and teardown must not run then."""
+    While it is open, Playwright's sync API keeps an asyncio event loop marked as running in this
+    thread, so Django refuses ORM calls here (SynchronousOnlyOperation): the test reads and writes
+    the database through `outside_the_event_loop`, and fixtures that touch the database come before
+    this one."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
-        connections.close_all()  # the connections opened while Playwright was active
         browser.close()
+
+
+def outside_the_event_loop(work):
+    """`work()` (ORM calls made while the browser is open), run in a short-lived thread that has no
+    event loop, so Django's async-safety check stays on everywhere instead of being switched off.
+
+    The thread borrows this thread's database connections, which this thread leaves alone while it
+    waits for the result: the rows `work` reads and writes are the test's own, in the same
+    connection the live server shares on SQLite in memory."""
+    borrowed = {alias: connections[alias] for alias in connections}
+
+    def in_borrowed_connections():
+        for alias, connection in borrowed.items():
+            connections[alias] = connection
+        return work()
+
+    for connection in borrowed.values():
+        connection.inc_thread_sharing()
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(in_borrowed_connections).result()
+    finally:
+        for connection in borrowed.values():
+            connection.dec_thread_sharing()
 
 
 def new_page(browser, *, locale: str = "zh-CN", width: int = 1366, height: int = 900):
@@ -106,7 +131,7 @@ def test_manager_filters_opens_a_breakdown_acknowledges_a_notice_and_switches_la
     page.locator(f"button[form='ack-{book['down'].pk}']").click()
     page.wait_for_selector(".message--success")
     assert page.locator("tr.row--open").count() == 1
-    assert Notice.objects.get(pk=book["down"].pk).acknowledged_by == manager
+    assert outside_the_event_loop(lambda: Notice.objects.get(pk=book["down"].pk).acknowledged_by) == manager
 
     # Switch to English and back.
     page.click("button[name=language][value=en]")
@@ -136,8 +161,14 @@ def test_phone_width_keeps_the_list_readable(live_server, book, browser):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing pushes the page sideways on a phone
 
 
-def test_a_running_run_shows_live_progress_and_the_page_refreshes_when_it_ends(live_server, book, admin_user, browser):
-    run = TierRunFactory(period="2026-Q4", as_of=datetime.date(2026, 12, 31), status="running", total=200, done=50)
+@pytest.fixture
+def running_run(book):
+    return TierRunFactory(period="2026-Q4", as_of=datetime.date(2026, 12, 31), status="running", total=200, done=50)
+
+
+def test_a_running_run_shows_live_progress_and_the_page_refreshes_when_it_ends(
+    live_server, running_run, admin_user, browser
+):
     page = new_page(browser, locale="en-US")
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", "admin")
@@ -145,8 +176,8 @@ def test_a_running_run_shows_live_progress_and_the_page_refreshes_when_it_ends(l
     page.click("form.card button[type=submit]")
     page.goto(f"{live_server.url}/runs/")
     assert page.locator("[data-run-progress] progress").get_attribute("value") == "25"
-    TierRun.objects.filter(pk=run.pk).update(done=150)
+    outside_the_event_loop(lambda: TierRun.objects.filter(pk=running_run.pk).update(done=150))
     page.wait_for_selector("[data-run-progress] progress[value='75']")  # polled, no reload yet
-    TierRun.objects.filter(pk=run.pk).update(done=200, status="succeeded")
+    outside_the_event_loop(lambda: TierRun.objects.filter(pk=running_run.pk).update(done=200, status="succeeded"))
     page.wait_for_selector("[data-run-progress]", state="detached")  # reloaded: nothing runs any more
     assert page.problems == []

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
+from crm.tests.api_clients import client_for
 from crm.tests.factories import CustomerFactory, UserFactory
 from tiering.models import Notice, TierRun
 from tiering.tests.factories import TierOverrideFactory, TierRunFactory
@@ -311,13 +312,68 @@ def test_acknowledge_ignores_a_redirect_to_another_site(manager_client, book):
 # --- runs ------------------------------------------------------------------------------------------
 
 
-def test_runs_page_lists_runs_with_their_counts(manager_client, book):
+@pytest.fixture
+def company_run(db):
+    """A finished and a running run whose company-wide figures no page shows by chance."""
+    finished = TierRunFactory(
+        period="2026-Q3",
+        as_of=datetime.date(2026, 9, 30),
+        total=78_213,
+        done=78_213,
+        upgrades=17_771,
+        downgrades=16_542,
+        tier_counts={"vip": 14_127, "core": 19_318, "potential": 11_409, "ordinary": 15_236, "dormant": 18_123},
+        error="chunk 17 of 2026-Q3 failed",
+    )
+    running = TierRunFactory(
+        period="2026-Q4", as_of=datetime.date(2026, 12, 31), status="running", total=52_904, done=13_226
+    )
+    return finished, running
+
+
+# Five digits each, so none turns up by chance in a page (a CSRF token, say).
+COMPANY_FIGURES = ["78,213", "17,771", "16,542", "14,127", "19,318", "11,409", "15,236", "18,123", "52,904", "13,226"]
+
+
+def test_runs_page_shows_a_manager_each_run_but_no_company_wide_figures(manager_client, company_run):
+    """GET /api/v1/tier-runs/{id}/ refuses managers a run's figures; the page must not show them either."""
+    finished, running = company_run
     response = manager_client.get("/runs/")
     assert response.status_code == 200
-    run, counts = response.context["runs"][0]
-    assert run == book["run"]
-    assert [count for _tier, count in counts] == [1, 2, 1, 0, 0]
+    body = response.content.decode()
+    assert response.context["sees_run_figures"] is False
+    assert response.context["runs"] == [(running, []), (finished, [])]
+    assert "2026-Q3" in body and "2026-Q4" in body and "Succeeded" in body and "Running" in body
+    for figure in COMPANY_FIGURES:
+        assert figure not in body and figure.replace(",", "") not in body
+    assert "chunk 17" not in body
+    assert "data-run-progress" not in body  # nothing polls the figures either
+    assert "are on the dashboard" in body
     assert response.context["may_start"] is False
+
+
+def test_runs_page_shows_an_admin_the_company_wide_figures(admin_client_logged, company_run):
+    finished, _running = company_run
+    response = admin_client_logged.get("/runs/")
+    body = response.content.decode()
+    assert response.context["sees_run_figures"] is True
+    run, counts = response.context["runs"][1]
+    assert run == finished
+    assert [count for _tier, count in counts] == [14_127, 19_318, 11_409, 15_236, 18_123]
+    for figure in COMPANY_FIGURES:
+        assert figure in body
+    assert "chunk 17 of 2026-Q3 failed" in body
+    assert "are on the dashboard" not in body
+
+
+def test_the_run_api_and_the_runs_page_agree_on_who_sees_a_runs_figures(
+    manager, manager_client, admin_user, admin_client_logged, company_run
+):
+    finished, _running = company_run
+    for user, client, sees in ((manager, manager_client, False), (admin_user, admin_client_logged, True)):
+        api = client_for(user).get(f"/api/v1/tier-runs/{finished.pk}/")
+        assert api.status_code == (200 if sees else 403)
+        assert client.get("/runs/").context["sees_run_figures"] is sees
 
 
 def test_manager_cannot_start_a_run(manager_client, book):
@@ -343,25 +399,50 @@ def test_starting_a_done_period_again_is_a_message_not_an_error(admin_client_log
     assert "already has a successful tier run" in response.content.decode()
 
 
-def test_starting_a_run_while_one_is_running_is_a_message(admin_client_logged, book):
-    TierRunFactory(period="2026-Q4", as_of=datetime.date(2026, 12, 31), status="running", total=10)
-    response = admin_client_logged.post("/runs/start/", {"as_of": "2026-12-31"}, follow=True)
+def page_messages(response) -> list[tuple[str, str]]:
+    return [(message.level_tag, str(message)) for message in response.context["messages"]]
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Another tier run of this scope is already in progress."),
+        ("zh-hans", "此范围已有另一次分级运行正在进行。"),
+    ],
+    ids=["en", "zh-hans"],
+)
+@time_machine.travel(datetime.datetime(2026, 10, 1, 9, 0, tzinfo=datetime.UTC), tick=False)
+def test_starting_a_run_while_one_is_running_says_so_in_the_users_language(admin_user, book, language, message):
+    """The day after the last run: the only thing in the way is the run still going."""
+    running = TierRunFactory(period="2026-Q4", as_of=datetime.date(2026, 10, 1), status="running", total=10)
+    browser = Client(headers={"accept-language": language})
+    browser.force_login(admin_user)
+    response = browser.post("/runs/start/", {"as_of": "2026-10-01"}, follow=True)
     assert response.status_code == 200
-    messages = [str(m) for m in response.context["messages"]]
-    assert messages and "queued" not in messages[0]
+    assert page_messages(response) == [("error", message)]
+    assert set(TierRun.objects.all()) == {book["run"], running, TierRun.objects.get(period="2026-Q2")}
 
 
-def test_start_with_a_bad_date_names_the_field(admin_client_logged, book):
-    response = admin_client_logged.post("/runs/start/", {"as_of": "31/02/2026"}, follow=True)
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("en", "As of: Enter a valid date."), ("zh-hans", "评估日期: 输入一个有效的日期。")],
+    ids=["en", "zh-hans"],
+)
+def test_start_with_a_bad_date_names_the_field_in_the_users_language(admin_user, book, language, message):
+    browser = Client(headers={"accept-language": language})
+    browser.force_login(admin_user)
+    response = browser.post("/runs/start/", {"as_of": "31/02/2026"}, follow=True)
     assert response.status_code == 200
-    assert "As of" in [str(m) for m in response.context["messages"]][0]
+    assert page_messages(response) == [("error", message)]
+    assert TierRun.objects.count() == 2
 
 
-def test_running_run_reports_its_progress(manager_client, book):
+def test_running_run_reports_its_progress(admin_client_logged, book):
     run = TierRunFactory(period="2026-Q4", as_of=datetime.date(2026, 12, 31), status="running", total=200, done=50)
-    page = manager_client.get("/runs/")
+    page = admin_client_logged.get("/runs/")
     assert page.context["active"] == [run]
-    progress = manager_client.get(reverse("web:run-progress", args=[run.pk])).json()
+    assert f'data-run-progress="{reverse("web:run-progress", args=[run.pk])}"' in page.content.decode()
+    progress = admin_client_logged.get(reverse("web:run-progress", args=[run.pk])).json()
     assert progress == {
         "id": run.pk,
         "status": "running",
@@ -371,6 +452,14 @@ def test_running_run_reports_its_progress(manager_client, book):
         "percent": 25,
         "finished": False,
     }
+
+
+def test_a_manager_sees_a_run_is_running_but_not_its_progress_figures(manager_client, company_run):
+    _finished, running = company_run
+    page = manager_client.get("/runs/")
+    assert page.context["active"] == [running]
+    assert "Run 2026-Q4 in progress" in page.content.decode()
+    assert manager_client.get(reverse("web:run-progress", args=[running.pk])).status_code == 403
 
 
 # --- language --------------------------------------------------------------------------------------

@@ -99,12 +99,12 @@ def test_ten_thousand_rows_fit(integration_api, customer, django_assert_max_num_
 
 
 def test_huge_payload_is_413(integration_api, settings):
-    settings.API_MAX_BODY_BYTES = 1000
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = integration_api.generic(
         "POST", "/api/v1/orders/", json.dumps([{"note": "x" * 2000}]), content_type="application/json"
     )
     assert response.status_code == 413
-    assert response.json()["error"]["code"] == "payload_too_large"
+    assert response.json()["error"]["code"] == "body_too_large"
 
 
 def test_ingest_queues_reevaluation_of_affected_customers(integration_api, customer):
