@@ -6,13 +6,15 @@ import datetime
 import logging
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from celery.signals import worker_ready
+from django.db import InterfaceError, OperationalError, connections
 
 from core.clock import local_today
 from core.exceptions import DomainError
 from tiering import services
 from tiering.models import TierRun
 from tiering.services import task_names
+from tiering.services.runs import tier_runs_redispatch
 
 logger = logging.getLogger(__name__)
 
@@ -93,3 +95,16 @@ def reevaluate_sweep() -> int:
     services.overrides_expire(today=local_today())
     services.tier_runs_fail_stalled(idle=STALLED_RUN_IDLE)
     return services.customers_reevaluate_sweep()
+
+
+@worker_ready.connect
+def runs_redispatch_on_worker_ready(sender=None, **kwargs) -> None:
+    """A worker coming back sends the pending chunks of unfinished runs again, so a run whose worker
+    was killed finishes now, not after the visibility timeout or the stalled-run sweep. It runs in
+    the worker's main process before it takes its first task."""
+    try:
+        tier_runs_redispatch()
+    except Exception:  # the database or broker unavailable: the sweep and resume remain
+        logger.exception("the pending chunks of unfinished tier runs could not be sent again")
+    finally:
+        connections.close_all()  # the main process keeps no connection; its pool processes have their own

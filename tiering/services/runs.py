@@ -168,12 +168,43 @@ def tier_run_dispatch(run_id: int) -> None:
     """Send the run's unfinished chunks as a group; the chord's callback closes the run.
 
     Tasks by name (task_names): tiering.tasks imports this module."""
+    _chunks_send(run_id, tier_run_pending_chunk_ids(run_id))
+
+
+def _chunks_send(run_id: int, chunk_ids: list[int]) -> None:
     close = signature(task_names.TIER_RUN_CLOSE, args=[run_id], immutable=True)
-    chunk_ids = tier_run_pending_chunk_ids(run_id)
     if not chunk_ids:
         close.apply_async()
         return
     chord(signature(task_names.TIER_RUN_CHUNK, args=[chunk_id], immutable=True) for chunk_id in chunk_ids)(close)
+
+
+def tier_runs_redispatch() -> list[int]:
+    """Send the pending chunks of every pending or running run again; a worker does this on start.
+
+    A worker killed with SIGKILL can take a chunk's message with it: the Redis transport takes a
+    message off the queue's list first and records it as unacknowledged just after, so a message
+    caught between the two is gone, and its run would wait for the stalled-run sweep. Messages the
+    killed worker had recorded come back only after the visibility timeout (an hour in production).
+    Sending the chunks again lets the run finish as soon as a worker is back. The copies are
+    harmless: a chunk's claim lets one of them write and the others return without writing, and
+    each copy's task returns only once its chunk is done or has failed, so the new chord closes the
+    run after every chunk is settled. Closing a closed run changes nothing. Failed chunks are left
+    to resume, as the close would leave them."""
+    run_ids = list(
+        TierRun.objects.filter(status__in=[TierRun.Status.PENDING, TierRun.Status.RUNNING])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for run_id in run_ids:
+        chunk_ids = list(
+            TierRunChunk.objects.filter(run_id=run_id, status=TierRunChunk.Status.PENDING)
+            .order_by("index")
+            .values_list("id", flat=True)
+        )
+        _chunks_send(run_id, chunk_ids)
+        logger.warning("tier run %s: %d pending chunk(s) sent again by a starting worker", run_id, len(chunk_ids))
+    return run_ids
 
 
 def _run_mark_running(run_id: int) -> None:

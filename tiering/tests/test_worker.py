@@ -9,6 +9,7 @@ the chunk faults named in its environment (tiering.tests.faults).
 import datetime
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,14 +19,15 @@ from urllib.parse import quote
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 
 from config.celery import app
 from core.tests.clock import RUN_DAY
 from crm.models import Customer
 from crm.tests.test_faults import celery_broker
 from tiering import services
-from tiering.models import Notice, TierAssignment, TierChange, TieringSettings, TierRun
+from tiering import tasks as tiering_tasks
+from tiering.models import Notice, TierAssignment, TierChange, TieringSettings, TierRun, TierRunChunk
 from tiering.tests.conftest import run_day, strong_customer, weak_customer
 from tiering.tests.faults import FAULT_ENV
 
@@ -70,6 +72,19 @@ def celery_sender(real_services):
 
 
 def _worker(fault: str = "", name: str = "w1") -> subprocess.Popen:
+    """A worker that has started (it answers a ping), so its start-up work (sending the pending chunks
+    of unfinished runs again) is over before the test starts a run."""
+    hostname = f"{name}@{socket.gethostname()}"
+    worker = _worker_process(fault, hostname)
+    deadline = time.monotonic() + 60
+    while not app.control.ping(destination=[hostname], timeout=0.5):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            _stop(worker)
+            raise AssertionError(f"worker {hostname} did not start (exit code {worker.returncode})")
+    return worker
+
+
+def _worker_process(fault: str, hostname: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -91,7 +106,7 @@ def _worker(fault: str = "", name: str = "w1") -> subprocess.Popen:
             "--concurrency",
             "2",
             "--hostname",
-            f"{name}@%h",
+            hostname,
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
@@ -131,7 +146,7 @@ def _start_on_its_day(as_of: datetime.date) -> TierRun:
 
 
 def _customers(manager):
-    TieringSettings.objects.filter(pk=1).update(chunk_size=4)  # 18 customers: 5 chunks
+    TieringSettings.objects.filter(pk=TieringSettings.current().pk).update(chunk_size=4)  # 18 customers: 5 chunks
     for _ in range(STRONG):
         strong_customer(manager)
     for _ in range(WEAK):
@@ -177,3 +192,45 @@ def test_failed_and_killed_chunks_complete_on_retry_exactly_once(manager, celery
     assert TierChange.objects.filter(run=run).count() == STRONG
     assert Notice.objects.filter(run=run).count() == STRONG
     assert run.done == STRONG + WEAK and run.downgrades == STRONG
+
+
+def test_a_starting_worker_sends_the_pending_chunks_of_an_unfinished_run_again(manager, celery_sender):
+    """A run none of whose chunk tasks is in the broker (lost with a killed worker; here never sent)
+    finishes once a worker starts: the worker sends its pending chunks again (worker_ready)."""
+    _customers(manager)
+    run = services.tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.MANUAL, enqueue=False)
+    worker = _worker()
+    try:
+        run = _wait_for(run)
+    finally:
+        _stop(worker)
+    assert run.status == TierRun.Status.SUCCEEDED, run.error
+    assert TierAssignment.objects.filter(run=run).values("customer").distinct().count() == STRONG + WEAK
+    assert TierAssignment.objects.filter(run=run).count() == STRONG + WEAK and run.done == STRONG + WEAK
+
+
+def test_the_start_up_sending_leaves_failed_chunks_and_finished_runs_alone(manager, caplog, monkeypatch):
+    """In this process (eager Celery): the pending chunks run, a chunk that failed stays failed for
+    a resume, so the run closes failed; a finished run is not touched; a failure is only logged."""
+    _customers(manager)
+    finished = services.tier_run_start(as_of=RUN_DAY, trigger=TierRun.Trigger.MANUAL, enqueue=False)
+    finished = services.tier_run_execute(finished)
+    with time_machine.travel(run_day(LATER)):
+        run = services.tier_run_start(as_of=LATER, trigger=TierRun.Trigger.SCHEDULE, enqueue=False)
+    failed = run.chunks.get(index=1)
+    run.chunks.filter(pk=failed.pk).update(status=TierRunChunk.Status.FAILED, error="gave up earlier")
+
+    tiering_tasks.runs_redispatch_on_worker_ready()
+
+    run.refresh_from_db()
+    assert run.status == TierRun.Status.FAILED and "#1: gave up earlier" in run.error
+    assert dict(run.chunks.values_list("index", "status")) == {0: "done", 1: "failed", 2: "done", 3: "done", 4: "done"}
+    assert run.chunks.get(index=1).attempts == 0
+    assert TierRun.objects.get(pk=finished.pk).finished_at == finished.finished_at
+
+    def database_down():
+        raise OperationalError("the database is away")
+
+    monkeypatch.setattr(tiering_tasks, "tier_runs_redispatch", database_down)
+    tiering_tasks.runs_redispatch_on_worker_ready()  # the worker starts all the same
+    assert "could not be sent again" in caplog.text

@@ -1,5 +1,6 @@
 """The Celery app of the real-worker tests: the project's app, plus the test-only chunk faults named
-in TIERING_FAULT_INJECT (tiering.tests.faults). Start such a worker with
+in TIERING_FAULT_INJECT and the database retry budget in TIERING_CHUNK_DB_RETRIES
+(tiering.tests.faults). Start such a worker with
 `celery -A tiering.tests.worker_app worker ...`; the production worker (`-A crm`) never loads this.
 
 The injector is connected here, in the worker's main process, before the pool forks its
