@@ -8,6 +8,7 @@ from core.tests.clock import RUN_DAY
 from crm.models import Customer
 from tiering import services
 from tiering.models import Notice, TierAssignment, TierChange, TieringSettings, TierOverride, TierRun
+from tiering.rulebook import SETTINGS_FIELDS
 from tiering.tests.conftest import run_now
 
 LATER = datetime.date(2027, 7, 1)
@@ -110,21 +111,7 @@ def admin_en(client, admin_user):
 
 
 def _settings_form(settings, **changes) -> dict:
-    fields = [
-        "grace_runs",
-        "grace_buffer",
-        "warning_days_before",
-        "spend_up_percent",
-        "spend_down_percent",
-        "complaints_threshold",
-        "complaints_window_days",
-        "no_order_months",
-        "lifecycle_new_months",
-        "lifecycle_mature_months",
-        "lifecycle_silent_months",
-        "lifecycle_lost_months",
-        "chunk_size",
-    ]
+    fields = [*SETTINGS_FIELDS, "chunk_size"]
     return {**{name: getattr(settings, name) for name in fields}, **changes}
 
 
