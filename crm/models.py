@@ -100,6 +100,15 @@ class Customer(models.Model):
         SILENT = "silent", _("Silent")
         LOST = "lost", _("Lost")
 
+    class ProspectGrade(models.TextChoices):
+        """The handbooks' pipeline grade of a prospect, set by the account manager."""
+
+        A = "A", _("A: deal expected within 1 month")
+        B = "B", _("B: deal expected within 3 months")
+        C = "C", _("C: deal expected within 6 months")
+        D = "D", _("D: a possible need later")
+        E = "E", _("E: no need")
+
     class Language(models.TextChoices):
         ZH_HANS = "zh-hans", _("Simplified Chinese")
         EN = "en", _("English")
@@ -172,6 +181,15 @@ class Customer(models.Model):
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True, blank=True)
     tiered_at = models.DateTimeField(_("tiered at"), null=True, blank=True)
     lifecycle = models.CharField(_("lifecycle stage"), max_length=12, choices=Lifecycle.choices, blank=True)
+    # A prospect (no cooperation date: no deal yet) carries a pipeline grade instead of a tier.
+    prospect_grade = models.CharField(
+        _("pipeline grade"),
+        max_length=1,
+        choices=ProspectGrade.choices,
+        blank=True,
+        help_text=_("For prospects: how soon a first deal is expected."),
+    )
+    expected_close_on = models.DateField(_("expected close date"), null=True, blank=True)
     flags = models.JSONField(_("early-warning flags"), default=list, blank=True)
     spend_12m = models.DecimalField(_("12-month spend"), max_digits=16, decimal_places=2, default=Decimal("0"))
     last_order_at = models.DateField(_("last order"), null=True, blank=True)
@@ -287,6 +305,7 @@ class Interaction(models.Model):
         EMAIL = "email", _("Email")
         INQUIRY = "inquiry", _("Inquiry")
         COMPLAINT = "complaint", _("Complaint")
+        MEETING = "meeting", _("Meeting")
         REFERRAL = "referral", _("Referral")
         SOCIAL_SHARE = "social_share", _("Social share")
 
@@ -295,6 +314,10 @@ class Interaction(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     occurred_at = models.DateField(_("date"))
+    # The moment, when the person logging it gave one (the date alone feeds the metrics).
+    happened_at = models.DateTimeField(_("date and time"), null=True, blank=True)
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=200, blank=True)
     note = models.TextField(_("note"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -304,7 +327,7 @@ class Interaction(models.Model):
         related_name="+",
         verbose_name=_("recorded by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

@@ -360,6 +360,14 @@ class TieringSettings(models.Model):
     complaints_threshold = models.PositiveSmallIntegerField(_("flag: complaints"), default=3)
     complaints_window_days = models.PositiveSmallIntegerField(_("flag: complaints window (days)"), default=90)
     no_order_months = models.PositiveSmallIntegerField(_("flag: months without an order"), default=6)
+    prospects_untiered = models.BooleanField(
+        _("leave prospects untiered"),
+        default=True,
+        help_text=_(
+            "Prospects (no cooperation date: no deal yet) carry a pipeline grade instead of a tier; runs "
+            "leave them out until their first order."
+        ),
+    )
     # Large enough that per-statement costs vanish, small enough that two workers (or the retier
     # command's threads) overlap one chunk's Python work with another's queries (docs/performance.md).
     chunk_size = models.PositiveIntegerField(_("customers per run chunk"), default=25000)

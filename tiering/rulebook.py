@@ -39,6 +39,7 @@ SETTINGS_FIELDS = (
     "lifecycle_mature_months",
     "lifecycle_silent_months",
     "lifecycle_lost_months",
+    "prospects_untiered",
 )
 
 
@@ -203,7 +204,11 @@ class Rulebook:
 
     def settings(self) -> TieringSettings:
         """An unsaved TieringSettings holding the recorded values (the rest at their defaults)."""
-        return TieringSettings(**{name: self.data["settings"][name] for name in SETTINGS_FIELDS})
+        recorded = self.data["settings"]
+        values = {name: recorded[name] for name in SETTINGS_FIELDS if name in recorded}
+        # Rule books recorded before prospects were left out tiered them.
+        values.setdefault("prospects_untiered", False)
+        return TieringSettings(**values)
 
     @property
     def percentile_metrics(self) -> set[str]:

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.clock import local_today
 from core.rows import RowErrors, rows_check
 from crm.models import Customer, Interaction, Order, SatisfactionSurvey
 from crm.selectors import customers_by_code
@@ -21,7 +23,8 @@ from crm.signals import customer_data_changed_send
 
 ORDER_FIELDS = frozenset({"customer", "amount", "ordered_at", "source", "external_ref"})
 SURVEY_FIELDS = frozenset({"customer", "score", "surveyed_at", "channel"})
-INTERACTION_FIELDS = frozenset({"customer", "kind", "occurred_at", "note"})
+INTERACTION_FIELDS = frozenset({"customer", "kind", "occurred_at", "note", "duration_minutes", "outcome"})
+MAX_DURATION_MINUTES = 24 * 60
 MAX_AMOUNT = Decimal("1e12")
 
 
@@ -117,14 +120,14 @@ def _batch_store(model, records: list, cause: str) -> IngestResult:
     return IngestResult(created=len(records), customer_ids=customer_ids, objects=records)
 
 
-def _record_update(record, fields: dict, *, names: frozenset[str], clean, cause: str):
+def _record_update(record, fields: dict, *, names: frozenset[str], clean, cause: str, derived: tuple[str, ...] = ()):
     """Write `fields` (or the values already set on `record`, as a ModelForm leaves them) after the
     checks a new row of its kind gets; both the old and the new customer are re-evaluated."""
     row = {name: getattr(record, name) for name in names}
     row.update(fields)
     (cleaned,) = clean([row])
     customer_before = type(record).objects.filter(pk=record.pk).values_list("customer_id", flat=True).first()
-    for name in names:
+    for name in (*names, *derived):
         setattr(record, name, getattr(cleaned, name))
     record.save()
     customer_data_changed_send(customer_ids=[customer_before, record.customer_id], cause=cause)
@@ -146,14 +149,19 @@ def _orders_clean(rows, user) -> list[Order]:
         elif amount is not None and amount >= MAX_AMOUNT:
             errors.add(index, "amount", _("Amount is too large."))
         ordered_at = _date_parse(row.get("ordered_at"), index=index, field_name="ordered_at", errors=errors)
-        source = _text_parse(row.get("source"), index=index, field_name="source", errors=errors, max_length=32,
-                             required=True)
-        ref = _text_parse(row.get("external_ref"), index=index, field_name="external_ref", errors=errors,
-                          max_length=64, required=True)
+        source = _text_parse(
+            row.get("source"), index=index, field_name="source", errors=errors, max_length=32, required=True
+        )
+        ref = _text_parse(
+            row.get("external_ref"), index=index, field_name="external_ref", errors=errors, max_length=64, required=True
+        )
         if source and ref:
             if (source, ref) in seen:
-                errors.add(index, "external_ref", _("Duplicate of row %(other)d in this batch.")
-                           % {"other": seen[(source, ref)]})
+                errors.add(
+                    index,
+                    "external_ref",
+                    _("Duplicate of row %(other)d in this batch.") % {"other": seen[(source, ref)]},
+                )
             else:
                 seen[(source, ref)] = index
         orders.append(
@@ -174,8 +182,23 @@ def orders_ingest(*, rows: list[dict], user=None) -> IngestResult:
         new_orders = [o for o in orders if (o.source, o.external_ref) not in existing]
         Order.objects.bulk_create(new_orders, batch_size=1000, ignore_conflicts=True)
         customer_ids = sorted({o.customer_id for o in new_orders})
+        prospects_convert(customer_ids)
         customer_data_changed_send(customer_ids=customer_ids, cause="orders")
     return IngestResult(created=len(new_orders), duplicates=len(orders) - len(new_orders), customer_ids=customer_ids)
+
+
+def prospects_convert(customer_ids: list[int]) -> int:
+    """A prospect's first order makes it a customer: its cooperation starts on its first order's
+    date, so the next run or re-evaluation tiers it. One statement for the whole batch."""
+    first_order = (
+        Order.objects.filter(customer=OuterRef("pk"))
+        .values("customer")
+        .annotate(first=Min("ordered_at"))
+        .values("first")
+    )
+    return Customer.objects.filter(id__in=customer_ids, cooperation_since__isnull=True).update(
+        cooperation_since=Subquery(first_order[:1]), prospect_grade="", expected_close_on=None
+    )
 
 
 def _order_keys_existing(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -197,7 +220,11 @@ def _order_keys_existing(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
 def order_update(*, order: Order, **fields) -> Order:
     """Change a stored order with the checks of a new one (admin corrections); `order` may carry
     the new values already (a ModelForm's instance), `fields` overrides them."""
-    return _record_update(order, fields, names=ORDER_FIELDS, clean=lambda rows: _orders_clean(rows, None), cause="orders")
+    order = _record_update(
+        order, fields, names=ORDER_FIELDS, clean=lambda rows: _orders_clean(rows, None), cause="orders"
+    )
+    prospects_convert([order.customer_id])
+    return order
 
 
 # --- surveys ----------------------------------------------------------------------------------
@@ -211,8 +238,9 @@ def _surveys_clean(rows, user) -> list[SatisfactionSurvey]:
         if score is not None and not (Decimal(1) <= score <= Decimal(5)):
             errors.add(index, "score", _("Survey score must be between 1 and 5."))
         surveyed_at = _date_parse(row.get("surveyed_at"), index=index, field_name="surveyed_at", errors=errors)
-        channel = _text_parse(row.get("channel"), index=index, field_name="channel", errors=errors, max_length=32,
-                              required=False)
+        channel = _text_parse(
+            row.get("channel"), index=index, field_name="channel", errors=errors, max_length=32, required=False
+        )
         surveys.append(
             SatisfactionSurvey(customer=customers[index], score=score, surveyed_at=surveyed_at, channel=channel)
         )
@@ -235,6 +263,45 @@ def survey_update(*, survey: SatisfactionSurvey, **fields) -> SatisfactionSurvey
 # --- interactions -----------------------------------------------------------------------------
 
 
+def _moment_parse(value, *, index: int, field_name: str, errors: RowErrors):
+    """(date, aware datetime or None) of an activity: a date, or a date and time (ISO 8601) whose
+    local date feeds the metrics. Neither may lie in the future: a future contact is a task."""
+    moment = None
+    if isinstance(value, datetime.datetime):
+        moment = value
+    elif isinstance(value, str) and "T" in value.strip():
+        try:
+            moment = datetime.datetime.fromisoformat(value.strip())
+        except ValueError:
+            errors.add(index, field_name, _("%(value)r is not a date or date and time (ISO 8601).") % {"value": value})
+            return None, None
+    if moment is not None:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        if moment > timezone.now() + datetime.timedelta(minutes=1):
+            errors.add(index, field_name, _("An activity cannot lie in the future; plan a follow-up task instead."))
+            return None, None
+        return timezone.localtime(moment).date(), moment
+    day = _date_parse(value, index=index, field_name=field_name, errors=errors)
+    if day is not None and day > local_today():
+        errors.add(index, field_name, _("An activity cannot lie in the future; plan a follow-up task instead."))
+        return None, None
+    return day, None
+
+
+def _duration_parse(value, *, index: int, errors: RowErrors) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        errors.add(index, "duration_minutes", _("A whole number of minutes is required."))
+        return None
+    minutes = int(str(value).strip())
+    if not 0 < minutes <= MAX_DURATION_MINUTES:
+        errors.add(index, "duration_minutes", _("Between 1 and %(max)d minutes.") % {"max": MAX_DURATION_MINUTES})
+        return None
+    return minutes
+
+
 def _interactions_clean(rows, user, recorded_by) -> list[Interaction]:
     rows, errors, customers = _batch_start(rows, fields=INTERACTION_FIELDS, user=user)
     kinds = set(Interaction.Kind.values)
@@ -242,14 +309,33 @@ def _interactions_clean(rows, user, recorded_by) -> list[Interaction]:
     for index, row in enumerate(rows):
         kind = str(row.get("kind") or "").strip()
         if kind not in kinds:
-            errors.add(index, "kind", _("Unknown kind %(kind)r; expected one of %(kinds)s.")
-                       % {"kind": kind, "kinds": ", ".join(sorted(kinds))})
-        occurred_at = _date_parse(row.get("occurred_at"), index=index, field_name="occurred_at", errors=errors)
-        note = _text_parse(row.get("note"), index=index, field_name="note", errors=errors, max_length=10000,
-                           required=False)
+            errors.add(
+                index,
+                "kind",
+                _("Unknown kind %(kind)r; expected one of %(kinds)s.")
+                % {"kind": kind, "kinds": ", ".join(sorted(kinds))},
+            )
+        occurred_at, happened_at = _moment_parse(
+            row.get("occurred_at"), index=index, field_name="occurred_at", errors=errors
+        )
+        note = _text_parse(
+            row.get("note"), index=index, field_name="note", errors=errors, max_length=10000, required=False
+        )
+        outcome = _text_parse(
+            row.get("outcome"), index=index, field_name="outcome", errors=errors, max_length=200, required=False
+        )
+        duration = _duration_parse(row.get("duration_minutes"), index=index, errors=errors)
         interactions.append(
-            Interaction(customer=customers[index], kind=kind, occurred_at=occurred_at, note=note,
-                        recorded_by=recorded_by)
+            Interaction(
+                customer=customers[index],
+                kind=kind,
+                occurred_at=occurred_at,
+                happened_at=happened_at,
+                note=note,
+                outcome=outcome,
+                duration_minutes=duration,
+                recorded_by=recorded_by,
+            )
         )
     errors.raise_if_any()
     return interactions
@@ -262,10 +348,14 @@ def interactions_record(*, rows: list[dict], recorded_by=None, user=None) -> Ing
 
 @transaction.atomic
 def interaction_update(*, interaction: Interaction, **fields) -> Interaction:
-    return _record_update(
+    if "occurred_at" not in fields and interaction.happened_at is not None:
+        fields["occurred_at"] = interaction.happened_at  # keep the time unless the date is being changed
+    record = _record_update(
         interaction,
         fields,
         names=INTERACTION_FIELDS,
         clean=lambda rows: _interactions_clean(rows, None, interaction.recorded_by),
         cause="interactions",
+        derived=("happened_at",),
     )
+    return record

@@ -121,9 +121,12 @@ def override_tier_ids(customer_ids: np.ndarray, as_of: datetime.date, *, first: 
     return result
 
 
-def scope_customers(scope: str, tiers: TierSet):
-    """Customers a run of this scope evaluates: everyone, or the top tier plus flagged customers."""
+def scope_customers(scope: str, tiers: TierSet, *, prospects_untiered: bool = False):
+    """Customers a run of this scope evaluates: everyone, or the top tier plus flagged customers;
+    without prospects (no deal yet) when the rule book leaves them untiered."""
     customers = Customer.objects.all()
+    if prospects_untiered:
+        customers = customers.filter(cooperation_since__isnull=False)
     if scope == TierRun.Scope.VIP_AND_AT_RISK:
         customers = customers.filter(Q(tier_id=int(tiers.ids[0])) | ~Q(flags=[]))
     return customers

@@ -15,6 +15,7 @@ from crm.models import Customer
 from scoring.models import Tier
 from tiering.models import TierChange, TierOverride
 from tiering.services.notices import notice_build, notices_deliver_on_commit
+from tiering.signals import tiers_changed_send_on_commit
 
 
 def user_may_override(user) -> bool:
@@ -38,6 +39,7 @@ def _tier_apply(*, customer: Customer, tier: Tier | None, reason: str, user) -> 
     now = timezone.now()
     Customer.objects.filter(pk=customer.pk).update(tier=tier, updated_at=now)
     customer.tier = tier
+    tiers_changed_send_on_commit(customer_ids=[customer.pk])
     if tier is None or previous_id is None or previous_id == tier.pk:
         return
     previous = Tier.objects.get(pk=previous_id)

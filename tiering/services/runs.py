@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from core.clock import local_today
 from core.exceptions import ConflictError, DomainError
+from crm.models import Customer
 from scoring.selectors import percentile_populations
 from tiering import persist
 from tiering.models import TieringSettings, TierRun, TierRunChunk, TierRunPopulation
@@ -34,6 +35,7 @@ from tiering.services import task_names
 from tiering.services.changes import run_changes_write
 from tiering.services.context import EvaluationContext, scope_customers
 from tiering.services.evaluation import Evaluation, customers_evaluate
+from tiering.signals import tiers_changed_send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +135,8 @@ def tier_run_start(
                 TierRunPopulation(run=run, metric=metric, values=values.tolist())
                 for metric, values in percentile_populations(frozen.profile_specs(), as_of).items()
             )
-            ids = np.fromiter(scope_customers(scope, tiers).order_by("id").values_list("id", flat=True), dtype=np.int64)
+            customers = scope_customers(scope, tiers, prospects_untiered=frozen.settings().prospects_untiered)
+            ids = np.fromiter(customers.order_by("id").values_list("id", flat=True), dtype=np.int64)
             chunks = [
                 TierRunChunk(run=run, index=index, first_customer_id=first, last_customer_id=last, size=size)
                 for index, (first, last, size) in enumerate(chunk_bounds(ids, max(settings.chunk_size, 1)))
@@ -233,9 +236,9 @@ def chunk_process(chunk_id: int) -> bool:
     _run_mark_running(run.pk)
 
     context = EvaluationContext.for_run(run)
-    customers = scope_customers(run.scope, context.tiers).filter(
-        id__gte=chunk.first_customer_id, id__lte=chunk.last_customer_id
-    )
+    customers = scope_customers(
+        run.scope, context.tiers, prospects_untiered=context.settings.prospects_untiered
+    ).filter(id__gte=chunk.first_customer_id, id__lte=chunk.last_customer_id)
     evaluation = customers_evaluate(
         customers,
         context,
@@ -317,6 +320,16 @@ def _chunk_write(run: TierRun, chunk: TierRunChunk, evaluation: Evaluation) -> N
     run_changes_write(run, evaluation, now, customers_present=customers_present)
 
 
+def _prospects_untier(run: TierRun) -> int:
+    """Prospects tiered before the rule book left them out lose that standing when a full run
+    that leaves them out succeeds (one statement)."""
+    if run.dry_run or run.scope != TierRun.Scope.ALL or not Rulebook.of_run(run).settings().prospects_untiered:
+        return 0
+    return Customer.objects.filter(cooperation_since__isnull=True, tier__isnull=False).update(
+        tier=None, computed_tier=None, score=None, runs_below_threshold=0
+    )
+
+
 def chunk_failed(chunk_id: int, error: str) -> None:
     """A chunk gave up after its retries: mark it and its run failed so the run can be resumed."""
     chunk = TierRunChunk.objects.filter(pk=chunk_id).first()
@@ -361,6 +374,9 @@ def tier_run_close(run_id: int) -> TierRun:
             upgrades=sum(c.upgrades for c in chunks),
             downgrades=sum(c.downgrades for c in chunks),
         )
+        _prospects_untier(run)
+        if not run.dry_run:
+            tiers_changed_send_on_commit(run_id=run.pk)
     run.refresh_from_db()
     logger.info("tier run %s closed: %s", run.pk, run.status)
     return run
