@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "scoring",
     "tiering",
     "service",
+    "commitments",
     "web",
 ]
 

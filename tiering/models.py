@@ -260,6 +260,8 @@ class Notice(models.Model):
         DOWNGRADE = "downgrade", _("Downgrade")
         DOWNGRADE_WARNING = "downgrade_warning", _("Downgrade warning")
         EARLY_WARNING = "early_warning", _("Early warning")
+        CASE_REMINDER = "case_reminder", _("Case response due soon")
+        CASE_BREACH = "case_breach", _("Case response breached")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     # customer and run: kept by the application as on TierAssignment (one notice per change).

@@ -45,10 +45,13 @@ PERIODIC_TASKS = [
 ]
 
 
-def periodic_tasks_create(crontab_model, periodic_task_model, timezone_name: str) -> int:
-    """Create or update the rows; safe to call again (existing rows are brought back to the definition)."""
+def periodic_tasks_create(crontab_model, periodic_task_model, timezone_name: str, tasks=None) -> int:
+    """Create or update the rows of `tasks` (tiering's by default; apps above pass their own
+    list of the same shape); safe to call again (existing rows are brought back to the definition)."""
     count = 0
-    for name, task, (minute, hour, day_of_month, month_of_year, day_of_week), kwargs, words in PERIODIC_TASKS:
+    for name, task, (minute, hour, day_of_month, month_of_year, day_of_week), kwargs, words in (
+        PERIODIC_TASKS if tasks is None else tasks
+    ):
         schedule, _created = crontab_model.objects.get_or_create(
             minute=minute,
             hour=hour,

@@ -29,7 +29,7 @@ CUSTOMER_EDITABLE_FIELDS = frozenset(
     {
         "name", "industry", "customer_type", "region", "company_size", "account_manager", "cooperation_since",
         "status", "potential_rating", "language", "contact_person", "contact_phone", "contact_email",
-        "tax_id", "bank_account",
+        "tax_id", "bank_account", "prospect_grade", "expected_close_on",
     }
 )
 # The editable fields a score or an early warning depends on: changing one re-evaluates the customer.
@@ -234,7 +234,8 @@ def customer_update(*, customer: Customer, changed_by, reason: str = "", **field
     _history_baselines([customer.pk])
     _history_note(customer, user=changed_by, reason=reason)
     customer.save()
-    if changed & CUSTOMER_SCORING_INPUTS:
+    # A pipeline grade moves no score, but the service side starts a prospect's playbook on it.
+    if changed & (CUSTOMER_SCORING_INPUTS | {"prospect_grade"}):
         customer_data_changed_send(customer_ids=[customer.pk], cause="customers")
     return customer
 

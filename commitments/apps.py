@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CommitmentsConfig(AppConfig):
+    """Service commitments per tier: cases with first-response clocks, playbooks, results."""
+
+    name = "commitments"
+    verbose_name = _("Service commitments")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from commitments import receivers
+        from crm.signals import customer_data_changed
+
+        customer_data_changed.connect(receivers.cases_on_customer_data, dispatch_uid="commitments.customer_data")

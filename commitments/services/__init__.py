@@ -1,0 +1,1 @@
+"""All writes of service commitments; pages, the API, admin and tasks call these."""
