@@ -1,8 +1,11 @@
 """Admin for customer records. Writes go through crm.services, like the API and imports, so a complaint
 or an order entered here re-evaluates its customer as one pushed through the API does."""
 
+import datetime
+
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -10,12 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from core import crypto
 from core.access import rows_visible_to, user_sees_sensitive_fields
-from core.admin import ReadOnlyAdminMixin
+from core.admin import PinyinOrderingAdminMixin, ReadOnlyAdminMixin
+from core.exceptions import DomainError
 from crm import services
 from crm.admin_imports import ImportAdminMixin
 from crm.columns import CUSTOMER_FILE_COLUMNS, ORDER_FILE_COLUMNS
 from crm.imports import customers_import, orders_import
-from crm.models import Customer, Industry, Interaction, Order, SatisfactionSurvey
+from crm.models import SURVEY_CHANNEL_LABELS, Customer, Industry, Interaction, Order, SatisfactionSurvey
 from crm.selectors import customers_visible_to
 
 SENSITIVE_FIELDS = ("tax_id", "bank_account")
@@ -23,7 +27,8 @@ RECENT_ROWS = 10
 
 
 @admin.register(Industry)
-class IndustryAdmin(admin.ModelAdmin):
+class IndustryAdmin(PinyinOrderingAdminMixin, admin.ModelAdmin):
+    pinyin_ordering_fields = ("name_zh", "name_en")
     list_display = ["code", "name_zh", "name_en", "strategic"]
     list_filter = ["strategic"]
     search_fields = ["code", "name_zh", "name_en"]
@@ -51,7 +56,7 @@ class RecentOrderInline(_ReadOnlyRecentInline):
 
 class RecentInteractionInline(_ReadOnlyRecentInline):
     model = Interaction
-    fields = readonly_fields = ["occurred_at", "kind", "note", "recorded_by"]
+    fields = readonly_fields = ["occurred_at", "kind", "outcome", "note", "recorded_by"]
     verbose_name_plural = _("recent interactions")
 
 
@@ -122,7 +127,8 @@ class CustomerAdminForm(forms.ModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ImportAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(PinyinOrderingAdminMixin, ImportAdminMixin, admin.ModelAdmin):
+    pinyin_ordering_fields = ("name",)
     import_function = staticmethod(customers_import)
     import_columns = CUSTOMER_FILE_COLUMNS
     import_takes_reason = True
@@ -273,9 +279,57 @@ class OrderAdmin(ImportAdminMixin, _CustomerScopedAdmin):
         obj._state.adding = False
 
 
+def _interaction_save(pk, values: dict, changed: list[str], user) -> Interaction:
+    """The admin's write of an activity, through crm.services: its date and time when given (the date
+    feeds the metrics); a date changed on its own keeps the time of day."""
+    moment = values.get("happened_at") or values.get("occurred_at")
+    if values.get("happened_at") and "occurred_at" in changed and "happened_at" not in changed:
+        time_of_day = timezone.localtime(values["happened_at"]).time()
+        moment = timezone.make_aware(datetime.datetime.combine(values["occurred_at"], time_of_day))
+    row = {
+        "customer": values.get("customer"),
+        "kind": values.get("kind"),
+        "occurred_at": moment,
+        "note": values.get("note") or "",
+        "duration_minutes": values.get("duration_minutes"),
+        "outcome": values.get("outcome") or "",
+    }
+    if pk is None:
+        return services.interactions_record(rows=[row], recorded_by=user).objects[0]
+    return services.interaction_update(interaction=Interaction.objects.get(pk=pk), **row)
+
+
+class InteractionAdminForm(forms.ModelForm):
+    """Checked by crm.services' own rules (nothing in the future, a duration in range...) by trying
+    the write and rolling it back, so a refusal is an error on its field, not a crash."""
+
+    user = None  # the user editing, set per request by InteractionAdmin.get_form
+
+    class Meta:
+        model = Interaction
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            with transaction.atomic():
+                _interaction_save(self.instance.pk, cleaned, self.changed_data, self.user)
+                transaction.set_rollback(True)
+        except DomainError as exc:
+            for error in exc.fields.get("rows", []):
+                self.add_error(error["field"] if error["field"] in self.fields else None, error["message"])
+        return cleaned
+
+
 @admin.register(Interaction)
 class InteractionAdmin(_CustomerScopedAdmin):
-    list_display = ["occurred_at", "kind", "customer_link", "recorded_by", "short_note"]
+    form = InteractionAdminForm
+    list_display = [
+        "occurred_at", "happened_at", "kind", "customer_link", "duration_minutes", "outcome", "recorded_by",
+        "short_note",
+    ]
     list_filter = ["kind", "customer__industry", "customer__tier", "customer__account_manager", "occurred_at"]
     list_select_related = ["customer", "recorded_by"]
     search_fields = ["customer__code", "customer__name", "note"]
@@ -286,24 +340,51 @@ class InteractionAdmin(_CustomerScopedAdmin):
     def short_note(self, obj):
         return (obj.note[:60] + "…") if len(obj.note) > 60 else obj.note
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user
+        return form
+
     def save_model(self, request, obj, form, change):
-        if change:
-            services.interaction_update(interaction=obj)
-            return
-        row = {"customer": obj.customer, "kind": obj.kind, "occurred_at": obj.occurred_at, "note": obj.note}
-        stored = services.interactions_record(rows=[row], recorded_by=request.user).objects[0]
+        stored = _interaction_save(obj.pk if change else None, form.cleaned_data, form.changed_data, request.user)
         obj.pk, obj.recorded_by, obj.created_at = stored.pk, stored.recorded_by, stored.created_at
+        obj.occurred_at, obj.happened_at = stored.occurred_at, stored.happened_at
         obj._state.adding = False
+
+
+class SurveyChannelFilter(admin.SimpleListFilter):
+    """The channels in use, by their labels (SURVEY_CHANNEL_LABELS) rather than as stored."""
+
+    title = _("channel")
+    parameter_name = "channel"
+
+    def lookups(self, request, model_admin):
+        channels = model_admin.get_queryset(request).exclude(channel="").values_list("channel", flat=True)
+        return [(channel, SURVEY_CHANNEL_LABELS.get(channel, channel)) for channel in channels.distinct().order_by()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(channel=self.value()) if self.value() else queryset
 
 
 @admin.register(SatisfactionSurvey)
 class SatisfactionSurveyAdmin(_CustomerScopedAdmin):
-    list_display = ["surveyed_at", "score", "customer_link", "channel"]
-    list_filter = ["channel", "customer__industry", "customer__tier", "customer__account_manager", "surveyed_at"]
+    list_display = ["surveyed_at", "score", "customer_link", "channel_label"]
+    list_filter = [
+        SurveyChannelFilter, "customer__industry", "customer__tier", "customer__account_manager", "surveyed_at",
+    ]
     list_select_related = ["customer"]
     search_fields = ["customer__code", "customer__name"]
     date_hierarchy = "surveyed_at"
-    readonly_fields = ["created_at"]
+    readonly_fields = ["created"]
+
+    @admin.display(description=_("channel"), ordering="channel")
+    def channel_label(self, obj):
+        return obj.get_channel_display()
+
+    # The model field has no translated label yet (a crm migration would give it one).
+    @admin.display(description=_("created"))
+    def created(self, obj):
+        return obj.created_at
 
     def get_changeform_initial_data(self, request):
         return {"surveyed_at": timezone.localdate(), **super().get_changeform_initial_data(request)}

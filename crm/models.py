@@ -339,6 +339,17 @@ class Interaction(models.Model):
         return f"{self.get_kind_display()} {self.occurred_at}"
 
 
+# How the survey channels that people and systems send read. The channel stays free text, stored
+# as sent (no choices, no migration): one without a label here shows as stored.
+SURVEY_CHANNEL_LABELS = {
+    "email": _("Email"),
+    "phone": _("Phone"),
+    "wechat": _("WeChat"),
+    "visit": _("Visit"),
+    "case": _("Service case"),  # satisfaction given when a service case closes (commitments)
+}
+
+
 class SatisfactionSurvey(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="surveys", verbose_name=_("customer"))
     score = models.DecimalField(
@@ -366,3 +377,7 @@ class SatisfactionSurvey(models.Model):
 
     def __str__(self):
         return f"{self.score} {self.surveyed_at}"
+
+    def get_channel_display(self) -> str:
+        """The channel as people read it, in the active language (SURVEY_CHANNEL_LABELS)."""
+        return str(SURVEY_CHANNEL_LABELS.get(self.channel, self.channel))

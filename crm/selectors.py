@@ -9,6 +9,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils.text import capfirst
 
 from core import access
+from core.collation import Pinyin
 from crm.models import Customer, Industry
 
 CODES_PER_QUERY = 5000  # below every database's limit on query parameters
@@ -42,8 +43,8 @@ CUSTOMER_SORTS = {
     "score": (F("score").asc(nulls_last=True), "code"),
     "-spend_12m": ("-spend_12m", "code"),
     "spend_12m": ("spend_12m", "code"),
-    "name": ("name", "code"),
-    "-name": ("-name", "-code"),
+    "name": (Pinyin("name").asc(), "code"),  # 北京, 成都, 上海: pinyin, not code points
+    "-name": (Pinyin("name").desc(), "-code"),
     "-last_order_at": (F("last_order_at").desc(nulls_last=True), "code"),
     "last_order_at": (F("last_order_at").asc(nulls_last=True), "code"),
 }

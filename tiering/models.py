@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.fields import FloatArrayField
+from crm.models import Customer
 from scoring.metrics import METRICS
 
 
@@ -59,7 +60,7 @@ class TierRun(models.Model):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     # The order of the metric and points snapshots in this run's assignments.
-    metric_keys = models.JSONField(default=metric_keys_default, editable=False)
+    metric_keys = models.JSONField(_("metric keys"), default=metric_keys_default, editable=False)
     # What the run scores with, frozen at its start (tiering.rulebook): the active profiles and
     # their rules, the tiers and the settings that decide grace and warnings. Letters, history
     # and verify_history read it, so editing the rules later never rewrites this run's figures.
@@ -110,23 +111,25 @@ class TierRunChunk(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    run = models.ForeignKey(TierRun, on_delete=models.CASCADE, related_name="chunks")
-    index = models.PositiveIntegerField()
-    first_customer_id = models.BigIntegerField()
-    last_customer_id = models.BigIntegerField()
-    size = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    run = models.ForeignKey(TierRun, on_delete=models.CASCADE, related_name="chunks", verbose_name=_("tier run"))
+    index = models.PositiveIntegerField(_("chunk number"))
+    first_customer_id = models.BigIntegerField(_("first customer id"))
+    last_customer_id = models.BigIntegerField(_("last customer id"))
+    size = models.PositiveIntegerField(_("customers"), default=0)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
     # What the chunk found, summed by the run's closing step (dry runs report from these too).
-    tier_counts = models.JSONField(default=dict, blank=True)
-    tier_counts_before = models.JSONField(default=dict, blank=True)
-    upgrades = models.PositiveIntegerField(default=0)
-    downgrades = models.PositiveIntegerField(default=0)
+    tier_counts = models.JSONField(_("customers per tier"), default=dict, blank=True)
+    tier_counts_before = models.JSONField(_("customers per tier before"), default=dict, blank=True)
+    upgrades = models.PositiveIntegerField(_("upgrades"), default=0)
+    downgrades = models.PositiveIntegerField(_("downgrades"), default=0)
 
     class Meta:
         ordering = ["run", "index"]
+        verbose_name = _("tier run chunk")
+        verbose_name_plural = _("tier run chunks")
         constraints = [models.UniqueConstraint(fields=["run", "index"], name="tierrunchunk_unique")]
 
 
@@ -144,36 +147,68 @@ class TierAssignment(models.Model):
     # - tiers and profiles: never deleted while history refers to them (PROTECT in the ORM).
     # run and customer are led by the two composite indexes below.
     run = models.ForeignKey(
-        TierRun, on_delete=models.CASCADE, related_name="assignments", db_index=False, db_constraint=False
+        TierRun,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("tier run"),
     )
     customer = models.ForeignKey(
-        "crm.Customer", on_delete=models.CASCADE, related_name="tier_assignments", db_index=False, db_constraint=False
+        "crm.Customer",
+        on_delete=models.CASCADE,
+        related_name="tier_assignments",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("customer"),
     )
-    score = models.DecimalField(max_digits=5, decimal_places=2)
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
     computed_tier = models.ForeignKey(
-        "scoring.Tier", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+        "scoring.Tier",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("computed tier"),
     )
     tier = models.ForeignKey(
-        "scoring.Tier", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+        "scoring.Tier",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("tier"),
     )
     previous_tier = models.ForeignKey(
-        "scoring.Tier", on_delete=models.PROTECT, null=True, related_name="+", db_index=False, db_constraint=False
+        "scoring.Tier",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("previous tier"),
     )
-    previous_score = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    previous_score = models.DecimalField(_("previous score"), max_digits=5, decimal_places=2, null=True)
     profile = models.ForeignKey(
-        "scoring.ScoringProfile", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+        "scoring.ScoringProfile",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("scoring profile"),
     )
-    profile_version = models.PositiveIntegerField()
-    lifecycle = models.CharField(max_length=12, blank=True)
+    profile_version = models.PositiveIntegerField(_("profile version"))
+    # The customer's lifecycle stage as of the run (crm.models.Customer.Lifecycle's values).
+    lifecycle = models.CharField(_("lifecycle stage"), max_length=12, blank=True, choices=Customer.Lifecycle.choices)
     # Snapshots aligned with run.metric_keys: each metric's value (None: no value) and the points
     # its rule earned (None: the profile has no rule for it). Arrays, not JSON: a run writes
     # 100,000 of them, and building JSON for each took half the history insert.
-    metric_values = FloatArrayField(default=list)
-    point_values = FloatArrayField(default=list)
-    overridden = models.BooleanField(default=False)
-    runs_below_threshold = models.PositiveSmallIntegerField(default=0)
-    flags = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    metric_values = FloatArrayField(_("metric values"), default=list)
+    point_values = FloatArrayField(_("point values"), default=list)
+    overridden = models.BooleanField(_("Manual tier"), default=False)
+    runs_below_threshold = models.PositiveSmallIntegerField(_("runs below threshold"), default=0)
+    flags = models.JSONField(_("early-warning flags"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -181,6 +216,10 @@ class TierAssignment(models.Model):
         verbose_name_plural = _("tier assignments")
         constraints = [models.UniqueConstraint(fields=["run", "customer"], name="assignment_run_customer_unique")]
         indexes = [models.Index(fields=["customer", "-created_at"], name="assignment_customer_time")]
+
+    def __str__(self):
+        # Translated, unlike Django's default "TierAssignment object (12)" in admin titles.
+        return f"{self._meta.verbose_name} #{self.pk}"
 
     @property
     def metrics(self) -> dict[str, float | None]:
@@ -227,21 +266,37 @@ class TierChange(models.Model):
         related_name="changes",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("tier run"),
     )
     customer = models.ForeignKey(
-        "crm.Customer", on_delete=models.CASCADE, related_name="tier_changes", db_constraint=False
+        "crm.Customer",
+        on_delete=models.CASCADE,
+        related_name="tier_changes",
+        db_constraint=False,
+        verbose_name=_("customer"),
     )
     from_tier = models.ForeignKey(
-        "scoring.Tier", on_delete=models.PROTECT, null=True, related_name="+", db_index=False, db_constraint=False
+        "scoring.Tier",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("from tier"),
     )
     to_tier = models.ForeignKey(
-        "scoring.Tier", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+        "scoring.Tier",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("to tier"),
     )
-    direction = models.CharField(max_length=9, choices=Direction.choices)
-    score_before = models.DecimalField(max_digits=5, decimal_places=2, null=True)
-    score = models.DecimalField(max_digits=5, decimal_places=2)
-    reasons = models.JSONField(default=list, help_text=_("Rules that moved the score most."))
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    direction = models.CharField(_("direction"), max_length=9, choices=Direction.choices)
+    score_before = models.DecimalField(_("score before"), max_digits=5, decimal_places=2, null=True)
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
+    reasons = models.JSONField(_("reasons"), default=list, help_text=_("Rules that moved the score most."))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -252,6 +307,9 @@ class TierChange(models.Model):
                 fields=["run", "customer"], condition=Q(run__isnull=False), name="tierchange_run_customer_unique"
             )
         ]
+
+    def __str__(self):
+        return f"{self.get_direction_display()} #{self.pk}"
 
 
 class Notice(models.Model):
@@ -265,24 +323,43 @@ class Notice(models.Model):
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     # customer and run: kept by the application as on TierAssignment (one notice per change).
-    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="notices", db_constraint=False)
+    customer = models.ForeignKey(
+        "crm.Customer",
+        on_delete=models.CASCADE,
+        related_name="notices",
+        db_constraint=False,
+        verbose_name=_("customer"),
+    )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         null=True,
         related_name="tier_notices",
         db_index=False,  # led by the notice_recipient_open index
+        verbose_name=_("recipient"),
     )
     # Written in the statement that joins the change rows, so it always refers to one.
     change = models.OneToOneField(
-        TierChange, on_delete=models.CASCADE, null=True, blank=True, related_name="notice", db_constraint=False
+        TierChange,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notice",
+        db_constraint=False,
+        verbose_name=_("tier change"),
     )
     run = models.ForeignKey(
-        TierRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="notices", db_constraint=False
+        TierRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notices",
+        db_constraint=False,
+        verbose_name=_("tier run"),
     )
     # For warnings that do not come from a change: identifies the event so it is noticed once.
-    dedupe_key = models.CharField(max_length=100, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
+    dedupe_key = models.CharField(_("dedupe key"), max_length=100, blank=True)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
@@ -292,6 +369,7 @@ class Notice(models.Model):
         blank=True,
         related_name="+",
         db_index=False,  # never filtered on; a run inserts thousands of notices
+        verbose_name=_("acknowledged by"),
     )
 
     class Meta:
@@ -309,11 +387,16 @@ class Notice(models.Model):
             models.Index(fields=["-created_at"], condition=Q(acknowledged_at__isnull=True), name="notice_open_recent"),
         ]
 
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
 
 class TierOverride(models.Model):
     """A manual tier that wins over the computed one until it expires; always carries a reason."""
 
-    customer = models.OneToOneField("crm.Customer", on_delete=models.CASCADE, related_name="tier_override")
+    customer = models.OneToOneField(
+        "crm.Customer", on_delete=models.CASCADE, related_name="tier_override", verbose_name=_("customer")
+    )
     tier = models.ForeignKey("scoring.Tier", on_delete=models.PROTECT, related_name="+", verbose_name=_("tier"))
     reason = models.TextField(_("reason"))
     expires_on = models.DateField(_("expires on"), null=True, blank=True)

@@ -7,7 +7,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
 
 from core.access import rows_visible_to, user_sees_all_customers
@@ -67,6 +67,16 @@ def assignments_for(customer: Customer) -> QuerySet[TierAssignment]:
         .annotate(run_as_of=F("run__as_of"))
         .order_by("-run_as_of", "-id")
     )
+
+
+def assignments_latest_per_period(customer: Customer) -> QuerySet[TierAssignment]:
+    """assignments_for with one row per period: that of the period's latest run. A forced rerun
+    replaces its period's earlier result on the customer page's chart and table (both stay in
+    assignments_for, which the API and admin list)."""
+    latest_of_period = TierAssignment.objects.filter(
+        customer_id=OuterRef("customer_id"), run__period=OuterRef("run__period")
+    ).order_by("-run__created_at", "-run_id")
+    return assignments_for(customer).filter(pk=Subquery(latest_of_period.values("pk")[:1]))
 
 
 def tier_changes_for(customer: Customer) -> QuerySet[TierChange]:

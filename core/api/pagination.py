@@ -9,11 +9,13 @@ from rest_framework.pagination import CursorPagination
 
 # Ordering columns holding numbers; any other ordering column holds short text (codes).
 NUMERIC_POSITIONS = {"id", "score_sort", "spend_12m"}
+# Ordering columns holding longer text than codes: customer names (200 characters at most).
+LONG_TEXT_POSITIONS = {"name_sort": 200}
 
 
 def _position_valid(field: str, position: str) -> bool:
     """Cursors are opaque but client-supplied: keep tampered positions away from the database."""
-    if len(position) > 64 or not position.isprintable():
+    if len(position) > LONG_TEXT_POSITIONS.get(field, 64) or not position.isprintable():
         return False
     if field not in NUMERIC_POSITIONS:
         return True

@@ -3,6 +3,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
@@ -79,10 +81,35 @@ def test_changelists_search_and_filter(admin_client, records, model):
     assert customer.code in response.content.decode()
 
 
+def test_customer_changelist_sorted_by_name_reads_in_pinyin_order(admin_client, manager):
+    """A click on the name column: 北京 (bei), 重庆 (chong), 上海 (shang), not code-point order."""
+    for name in ("上海", "北京", "重庆"):
+        CustomerFactory(account_manager=manager, name=name)
+    url = reverse("admin:crm_customer_changelist")
+    column = admin_client.get(url).context["cl"].list_display.index("name")
+    ascending = admin_client.get(url, {"o": str(column)}).context["cl"].result_list
+    descending = admin_client.get(url, {"o": f"-{column}"}).context["cl"].result_list
+    assert [c.name for c in ascending] == ["北京", "重庆", "上海"]
+    assert [c.name for c in descending] == ["上海", "重庆", "北京"]
+
+
 def test_customer_changelist_query_count_does_not_grow_with_rows(admin_client, django_assert_max_num_queries):
     CustomerFactory.create_batch(30)
     with django_assert_max_num_queries(12):
         assert admin_client.get(reverse("admin:crm_customer_changelist")).status_code == 200
+
+
+def test_survey_changelist_query_count_does_not_grow_with_rows_or_channels(admin_client, customer):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(reverse("admin:crm_satisfactionsurvey_changelist")).status_code == 200
+        return len(captured)
+
+    SurveyFactory.create_batch(3, customer=customer, channel="email")
+    few = queries()
+    for channel in ("phone", "wechat", "visit", "case", "kiosk") * 6:
+        SurveyFactory(customer=customer, channel=channel)
+    assert queries() == few  # the channel filter's choices come from one DISTINCT query
 
 
 def test_customer_autocomplete_finds_by_code(admin_client, customer):
@@ -218,6 +245,20 @@ def test_add_survey_and_interaction_in_admin(admin_client, admin_user, customer)
     assert Interaction.objects.get().recorded_by == admin_user
 
 
+def test_survey_channels_read_as_words_in_the_list_its_filter_and_the_form(admin_client, customer):
+    """Stored as sent ("wechat"), shown by label; an unknown channel as stored."""
+    for channel in ("wechat", "case", "kiosk"):
+        SurveyFactory(customer=customer, channel=channel)
+    page = admin_client.get(reverse("admin:crm_satisfactionsurvey_changelist")).content.decode()
+    assert page.count(">WeChat<") == 2 and ">wechat<" not in page  # the row and the filter
+    assert page.count(">Service case<") == 2 and page.count(">kiosk<") == 2
+    filtered = admin_client.get(reverse("admin:crm_satisfactionsurvey_changelist"), {"channel": "wechat"})
+    assert [survey.channel for survey in filtered.context["cl"].result_list] == ["wechat"]
+    survey = SatisfactionSurvey.objects.get(channel="wechat")
+    form = admin_client.get(reverse("admin:crm_satisfactionsurvey_change", args=[survey.pk])).content.decode()
+    assert "Created:" in form and "Created at" not in form
+
+
 @pytest.mark.parametrize("model", ["customer", "order"])
 def test_import_page_is_wired(admin_client, model):
     changelist = admin_client.get(reverse(f"admin:crm_{model}_changelist")).content.decode()
@@ -303,3 +344,42 @@ def test_a_tier_administrator_changes_the_industry_in_admin(client, customer):
     assert customer.industry.code == "NEV"
     record = Customer.history.filter(id=customer.pk).first()
     assert (record.history_user, record.history_change_reason) == (admin, "Battery line")
+
+
+# --- activities: time, duration and outcome, through crm.services ----------------------------------
+
+
+def test_an_activity_is_added_and_changed_in_admin_with_its_time_duration_and_outcome(admin_client, admin_user, customer):
+    add = reverse("admin:crm_interaction_add")
+    page = admin_client.get(add).content.decode()
+    for name in ("happened_at_0", "happened_at_1", "duration_minutes", "outcome"):
+        assert f'name="{name}"' in page, name
+    data = {
+        "customer": customer.pk, "kind": "visit", "occurred_at": "2026-03-01", "happened_at_0": "2026-03-01",
+        "happened_at_1": "14:30:00", "duration_minutes": "45", "outcome": "Trial order agreed", "note": "",
+    }
+
+    assert admin_client.post(add, data).status_code == 302
+    stored = Interaction.objects.get()
+    assert (stored.duration_minutes, stored.outcome, stored.recorded_by) == (45, "Trial order agreed", admin_user)
+    assert stored.happened_at == datetime.datetime.fromisoformat("2026-03-01T14:30:00+08:00")
+    assert "Trial order agreed" in admin_client.get(reverse("admin:crm_interaction_changelist")).content.decode()
+
+    # The date changed on its own keeps the time of day.
+    change = reverse("admin:crm_interaction_change", args=[stored.pk])
+    assert admin_client.post(change, {**data, "occurred_at": "2026-03-02"}).status_code == 302
+    stored.refresh_from_db()
+    assert stored.occurred_at == datetime.date(2026, 3, 2)
+    assert stored.happened_at == datetime.datetime.fromisoformat("2026-03-02T14:30:00+08:00")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"occurred_at": "2099-01-01"}, "occurred_at"), ({"duration_minutes": "5000"}, "duration_minutes")],
+)
+def test_an_activity_the_services_refuse_is_a_form_error_in_admin(admin_client, customer, changes, field):
+    data = {"customer": customer.pk, "kind": "call", "occurred_at": "2026-03-01", "note": "", **changes}
+    response = admin_client.post(reverse("admin:crm_interaction_add"), data)
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert not Interaction.objects.exists()

@@ -54,3 +54,12 @@ def test_activity_is_newest_first_and_limited(customer):
     assert len(activity["orders"]) == 10
     assert activity["orders"][0].ordered_at == datetime.date(2026, 1, 12)
     assert len(activity["interactions"]) == 1 and activity["surveys"] == []
+
+
+def test_list_sorted_by_name_reads_in_pinyin_order(manager):
+    """北京 (bei), 重庆 (chong), 广州 (guang), 上海 (shang): code points would put 上海 first."""
+    for name in ("上海", "广州", "北京", "重庆"):
+        CustomerFactory(account_manager=manager, name=name)
+    customers = Customer.objects.all()
+    assert [c.name for c in customer_list(customers, sort="name")] == ["北京", "重庆", "广州", "上海"]
+    assert [c.name for c in customer_list(customers, sort="-name")] == ["上海", "广州", "重庆", "北京"]

@@ -78,9 +78,33 @@ def test_profile_page_speaks_chinese_by_default(client, admin_user, default_prof
     assert "定量 60 / 定性 40" in content and "模拟此修改" in content
 
 
+def test_profile_page_reads_in_chinese_down_to_its_industries_and_rules(client, admin_user, default_profile):
+    """Industries are ticks (the two-list widget's help is English-only in Django's catalogue and
+    its "hold down Control" hint does not apply); each rule row is titled by its metric's name."""
+    client.force_login(admin_user)
+    content = client.get(change_url(default_profile)).content.decode()
+    assert 'type="checkbox" name="industries"' in content and "selectfilter" not in content
+    assert "Control" not in content
+    assert "近 12 个月消费额 (30.00)" in content and "spend_12m (30.00)" not in content
+
+
+def test_tier_list_names_the_visit_frequency_column_in_chinese(client, admin_user):
+    client.force_login(admin_user)
+    content = client.get(reverse("admin:scoring_tier_changelist")).content.decode()
+    assert "回访频率" in content and "Visit frequency" not in content
+
+
 def test_profile_list_shows_version_and_split(admin_client, default_profile):
     response = admin_client.get(reverse("admin:scoring_scoringprofile_changelist"))
     assert response.status_code == 200 and "quantitative 60 / qualitative 40" in response.content.decode()
+
+
+def test_profile_list_orders_chinese_names_by_pinyin(admin_client, default_profile):
+    """The default profile first, then the others by name in pinyin: 北方 (bei), 成都 (cheng), 上海 (shang)."""
+    for name in ("上海客户", "北方客户", "成都客户"):
+        ScoringProfile.objects.create(name=name, is_active=False)
+    listed = admin_client.get(reverse("admin:scoring_scoringprofile_changelist")).context["cl"].result_list
+    assert [profile.name for profile in listed] == [default_profile.name, "北方客户", "成都客户", "上海客户"]
 
 
 def test_saving_weights_that_do_not_add_up_shows_the_message_and_saves_nothing(admin_client, default_profile):

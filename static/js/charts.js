@@ -106,7 +106,13 @@
           scales: { y: { suggestedMin: 0, suggestedMax: 100 } },
           plugins: {
             legend: { display: false },
-            tooltip: { callbacks: { afterLabel: function (ctx) { return history.tierLabel + ": " + history.tiers[ctx.dataIndex]; } } },
+            tooltip: {
+              callbacks: {
+                /* Two decimals, as every score on the page reads (78.50, not 78.5). */
+                label: function (ctx) { return history.scoreLabel + ": " + ctx.parsed.y.toFixed(2); },
+                afterLabel: function (ctx) { return history.tierLabel + ": " + history.tiers[ctx.dataIndex]; },
+              },
+            },
           },
         },
       });

@@ -103,6 +103,18 @@ def test_changes_by_direction_count_only_the_given_customers(manager, outsider):
     assert selectors.tier_changes_by_direction(customers_visible_to(manager), None) == {}
 
 
+def test_a_period_run_again_counts_once_in_the_history_per_period(customer):
+    """A forced rerun's row stands for its period; both stay in the full history."""
+    june = TierRunFactory(period="2026-Q2", as_of=datetime.date(2026, 6, 30))
+    september = TierRunFactory(period="2026-Q3", as_of=datetime.date(2026, 9, 30))
+    rerun = TierRunFactory(period="2026-Q3", as_of=datetime.date(2026, 9, 30), forced=True)
+    for run in (june, september, rerun):
+        TierAssignmentFactory(run=run, customer=customer)
+    TierAssignmentFactory(run=september)  # another customer's row of the first run is no reason to keep it
+    assert [a.run for a in selectors.assignments_latest_per_period(customer)] == [rerun, june]
+    assert [a.run for a in selectors.assignments_for(customer)] == [rerun, september, june]
+
+
 def test_history_and_changes_read_newest_first_by_the_runs_as_of_date(customer, tiers):
     september = TierRunFactory(period="2026-Q3", as_of=datetime.date(2026, 9, 30))
     june = TierRunFactory(period="2026-Q2", as_of=datetime.date(2026, 6, 30))  # started later, looks further back

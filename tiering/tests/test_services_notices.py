@@ -6,7 +6,7 @@ from django.core import mail
 
 from core.tests.clock import RUN_DAY
 from tiering.models import Notice
-from tiering.services.notices import notice_build
+from tiering.services.notices import notice_build, notices_email
 from tiering.tests.conftest import run_now
 
 LATER = datetime.date(2027, 7, 1)
@@ -27,6 +27,26 @@ def test_downgrade_notice_is_logged_and_emailed_when_enabled(
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [manager.email] and strong.code in message.subject and "vip" in message.body
+
+
+def test_the_emailed_score_reads_with_two_decimals_as_on_the_pages(manager, settings):
+    """A run's payload keeps the score as a JSON number (78.5); the email prints 78.50, not 78.5."""
+    settings.NOTICE_EMAILS_ENABLED = True
+    settings.LANGUAGE_CODE = "en"
+    notices_email(
+        [
+            {
+                "kind": "downgrade",
+                "customer_code": "EDU2026001",
+                "recipient_id": manager.pk,
+                "from": "vip",
+                "to": "core",
+                "score": 78.5,
+                "reasons": [],
+            }
+        ]
+    )
+    assert "moved from tier vip to core (score 78.50)." in mail.outbox[0].body
 
 
 def test_no_email_by_default(strong, django_capture_on_commit_callbacks):

@@ -77,6 +77,16 @@ def test_xlsx_has_the_same_columns_and_numbers_stay_numbers(manager_client, book
     assert rows[0][3] == 93.5
 
 
+def test_scores_read_with_two_decimals_in_both_exports(manager_client, book):
+    """93.50 as on the pages: the CSV writes it so, the spreadsheet keeps a number shown with two decimals."""
+    header, *rows = csv_rows(manager_client.get("/customers/export.csv?tier=vip"))
+    assert rows[0][header.index("Score")] == "93.50"
+    response = manager_client.get("/customers/export.xlsx?tier=vip")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    score = sheet.cell(row=2, column=4)
+    assert (score.value, score.number_format) == (93.5, "0.00")
+
+
 def test_export_in_chinese_uses_chinese_headers_and_names(manager, book):
     browser = Client()
     browser.force_login(manager)

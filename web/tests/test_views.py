@@ -4,13 +4,15 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm.tests.api_clients import client_for
 from crm.tests.factories import CustomerFactory, UserFactory
 from tiering.models import Notice, TierRun
-from tiering.tests.factories import TierOverrideFactory, TierRunFactory
+from tiering.tests.factories import TierAssignmentFactory, TierOverrideFactory, TierRunFactory
 from web.tests.conftest import tiered_customer
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +91,7 @@ def test_dashboard_runs_a_constant_number_of_queries(
 ):
     for n in range(count):
         tiered_customer(manager, tiers["ordinary"], "50.00", flags=["no_order"] if n % 2 else [])
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(19):  # + my tasks, contact plan per tier, prospects, open-task count
         assert manager_client.get("/").status_code == 200
 
 
@@ -179,9 +181,23 @@ def test_empty_filter_result_says_how_to_get_out(manager_client, book):
 def test_list_runs_a_constant_number_of_queries(admin_client_logged, tiers, count, django_assert_max_num_queries):
     for n in range(count):
         tiered_customer(UserFactory(), tiers["core"], "80.00", flags=["spend_up"] if n % 3 else [])
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):  # + the contact plan columns and the open-task count
         response = admin_client_logged.get("/customers/?sort=-spend_12m")
     assert len(response.context["rows"]) == min(count, 25)
+
+
+def test_list_sorted_by_name_runs_as_many_queries_as_by_score(admin_client_logged, tiers):
+    """The pinyin order is the database's ORDER BY: no query more, whatever the page shows."""
+    for name in ("上海物流", "北京教育", "重庆制造", "广州零售"):
+        tiered_customer(UserFactory(), tiers["core"], "80.00", name=name)
+
+    def queries(sort: str) -> tuple[int, list[str]]:
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client_logged.get(f"/customers/?sort={sort}")
+        return len(captured), [row["customer"].name for row in response.context["rows"]]
+
+    by_score, by_name = queries("-score"), queries("name")
+    assert by_name == (by_score[0], ["北京教育", "重庆制造", "广州零售", "上海物流"])
 
 
 # --- customer detail -------------------------------------------------------------------------------
@@ -197,6 +213,27 @@ def test_detail_shows_the_live_breakdown_per_category(manager_client, book):
     assert "12-month spend" in labels
     assert response.context["as_of"] == datetime.date(2026, 10, 1)
     assert 'id="breakdown-chart-data"' in response.content.decode()
+
+
+@time_machine.travel(datetime.datetime(2026, 10, 1, 9, 0, tzinfo=datetime.UTC), tick=False)
+def test_the_live_score_reads_with_two_decimals_like_the_stored_one(manager_client, book):
+    """The live total is a float (28.0 prints "28.0"); beside the stored "78.20" it reads "28.00"."""
+    response = manager_client.get(reverse("web:customer-detail", args=[book["core"].code]))
+    total = response.context["live"].result.total
+    assert str(total) != f"{total:.2f}"  # one decimal of its own: the case the page used to print raw
+    body = response.content.decode()
+    assert f"Live score {total:.2f} on 2026-10-01" in body
+    assert "78.20<small>/100</small>" in body
+
+
+def test_survey_channels_read_as_words_on_the_customer_page(manager, book):
+    """The survey's channel as stored ("email") reads 邮件 in Chinese and Email in English."""
+    for language, label in (("zh-hans", "· 邮件"), ("en", "· Email")):
+        browser = Client(headers={"accept-language": language})
+        browser.force_login(manager)
+        body = browser.get(reverse("web:customer-detail", args=[book["core"].code])).content.decode()
+        surveys = body.split('id="surveys-title"')[1].split("</section>")[0]
+        assert label in surveys and "· email" not in surveys
 
 
 def test_detail_masks_sensitive_fields_for_managers(manager_client, book):
@@ -230,6 +267,18 @@ def test_detail_shows_service_level_history_and_letter_link(manager_client, book
     assert [a.run.period for a in response.context["history"]] == ["2026-Q2", "2026-Q3"]
     assert response.context["show_letter"] is True
     assert reverse("web:customer-letter", args=[book["core"].code]) in body
+
+
+def test_a_forced_rerun_of_a_period_shows_once_in_the_tier_history(manager_client, book, tiers):
+    """The period's latest run stands for it: one 2026-Q3 point and row, with the rerun's score."""
+    rerun = TierRunFactory(period="2026-Q3", as_of=book["run"].as_of, forced=True)
+    TierAssignmentFactory(run=rerun, customer=book["core"], score=Decimal("81.25"), computed_tier=tiers["core"])
+    response = manager_client.get(reverse("web:customer-detail", args=[book["core"].code]))
+    assert response.context["history_chart"]["labels"] == ["2026-Q2", "2026-Q3"]
+    assert response.context["history_chart"]["scores"] == [91.0, 81.25]
+    assert [a.run for a in response.context["history"]][-1] == rerun
+    table = response.content.decode().split('id="history-title"')[1].split("</table>")[0]
+    assert table.count("<td>2026-Q3 ") == 1 and "81.25" in table and "78.20" not in table
 
 
 def test_detail_shows_an_override_with_reason_and_expiry(manager_client, book, tiers, admin_user):

@@ -122,8 +122,26 @@ def test_ordering_by_score_pages_through_everyone_once(admin_api, manager):
     assert scores[:2] == [Decimal(51), Decimal(51)] and scores[-2:] == [None, None]
 
 
+def test_ordering_by_name_pages_through_in_pinyin_order(admin_api, manager):
+    """北京 (bei), 重庆 (chong), 广州 (guang), 上海 (shang), 深圳 (shen): the database sorts, and each
+    page's cursor continues after the last name in the same order, a namesake included once."""
+    for name in ("深圳", "上海", "广州", "北京", "重庆", "广州"):
+        CustomerFactory(account_manager=manager, name=name)
+    for ordering, expected in (
+        ("name", ["北京", "重庆", "广州", "广州", "上海", "深圳"]),
+        ("-name", ["深圳", "上海", "广州", "广州", "重庆", "北京"]),
+    ):
+        seen, url = [], f"{URL}?ordering={ordering}&page_size=2"
+        while url:
+            body = admin_api.get(url).json()
+            seen.extend((row["name"], row["code"]) for row in body["results"])
+            url = body["next"]
+        assert [name for name, _code in seen] == expected
+        assert len({code for _name, code in seen}) == 6
+
+
 def test_unknown_ordering_is_400(admin_api):
-    response = admin_api.get(URL, {"ordering": "name"})
+    response = admin_api.get(URL, {"ordering": "region"})
     assert response.status_code == 400
     assert "ordering" in response.json()["error"]["fields"]
 

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from core.api.pagination import StableCursorPagination
 from core.api.permissions import ActionPermissions
+from core.collation import Pinyin
 from crm import services as crm_services
 from crm.api.serializers.customers import CustomerDetailSerializer, CustomerSerializer, CustomerWriteSerializer
 from crm.filters import CustomerFilter
@@ -33,6 +34,9 @@ class CustomerPagination(StableCursorPagination):
         "-score": ("-score_sort", "code"),
         "spend": ("spend_12m", "code"),
         "-spend": ("-spend_12m", "code"),
+        # By pinyin (core.collation); the cursor's "after this name" compares in the same order.
+        "name": ("name_sort", "code"),
+        "-name": ("-name_sort", "-code"),
     }
     default_ordering = "code"
 
@@ -115,7 +119,9 @@ class CustomerViewSet(
 
     @staticmethod
     def _annotated(customers):
-        return customers.annotate(score_sort=Coalesce("score", Value(Decimal("-1")), output_field=DecimalField()))
+        return customers.annotate(
+            score_sort=Coalesce("score", Value(Decimal("-1")), output_field=DecimalField()), name_sort=Pinyin("name")
+        )
 
     def get_serializer_class(self):
         if self.action in {"create", "partial_update"}:
