@@ -23,6 +23,8 @@ print(" ".join(f"{y}-{m:02d}-01" for y,m in q))')"
     for as_of in $quarters; do
         $PY manage.py retier --as-of "$as_of" || echo "run: retier $as_of failed" >&2
     done
+    # The workbench demo that needs tiers: a downgrade letter sent, next steps planned from notices.
+    $PY manage.py seed_demo --after-runs || echo "run: workbench demo after the runs failed" >&2
 fi
 
 cat <<MSG

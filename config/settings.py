@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.context_processors.open_tasks",
             ],
         },
     },
@@ -186,6 +187,12 @@ SPECTACULAR_SETTINGS = {
         "TierRunStatusEnum": "tiering.models.TierRun.Status",
         "RuleDirectionEnum": "scoring.models.ScoreRule.Direction",
         "TierChangeDirectionEnum": "tiering.models.TierChange.Direction",
+        "InteractionKindEnum": "crm.models.Interaction.Kind",
+        "TaskStatusEnum": "service.models.Task.Status",
+        "TaskSourceEnum": "service.models.Task.Source",
+        "TaskPriorityEnum": "service.models.Task.Priority",
+        "CaseKindEnum": "commitments.models.Case.Kind",
+        "CaseStatusEnum": "commitments.models.Case.Status",
     },
 }
 

@@ -25,15 +25,26 @@ DUE_SOON_DAYS = 7
 def contact_due(user, *, state: str = "", tier_code: str = "", today: datetime.date | None = None) -> QuerySet:
     """Contact statuses of the customers `user` sees, most overdue first. `state`: "overdue"
     (due before today), "due" (due within 7 days, overdue included) or "" (all with a due day)."""
-    today = today or local_today()
-    rows = rows_visible_to(user, ContactStatus.objects.filter(due_on__isnull=False))
-    if state == "overdue":
-        rows = rows.filter(due_on__lt=today)
-    elif state == "due":
-        rows = rows.filter(due_on__lte=today + datetime.timedelta(days=DUE_SOON_DAYS))
+    rows = contact_due_state_filter(
+        rows_visible_to(user, ContactStatus.objects.filter(due_on__isnull=False)), state, today=today
+    )
     if tier_code:
         rows = rows.filter(tier__code=tier_code)
     return rows.select_related("customer", "customer__account_manager", "tier").order_by("due_on", "customer_id")
+
+
+CONTACT_DUE_STATES = ("overdue", "due")
+
+
+def contact_due_state_filter(rows: QuerySet, state: str, *, today: datetime.date | None = None) -> QuerySet:
+    """Contact statuses in a state: "overdue" (due before today), "due" (due within 7 days,
+    overdue included); any other state leaves them as they are."""
+    today = today or local_today()
+    if state == "overdue":
+        return rows.filter(due_on__lt=today)
+    if state == "due":
+        return rows.filter(due_on__lte=today + datetime.timedelta(days=DUE_SOON_DAYS))
+    return rows
 
 
 def days_overdue(due_on: datetime.date | None, today: datetime.date | None = None) -> int | None:
@@ -157,7 +168,9 @@ def prospect_grade_counts(user) -> dict[str, int]:
 
 # --- timeline ---------------------------------------------------------------------------------------
 
-TIMELINE_KINDS = ("order", "activity", "survey", "task", "tier_change", "notice", "letter")
+# "case": the customer's service cases, read through the reverse relation `customer.cases` (the
+# commitments app sits above this one, so it is never imported here).
+TIMELINE_KINDS = ("order", "activity", "survey", "task", "tier_change", "notice", "letter", "case")
 
 
 @dataclass
@@ -192,7 +205,7 @@ def customer_timeline(customer: Customer, *, kinds=(), page: int = 1, per_page: 
     if "activity" in kinds:
         for activity in (
             Interaction.objects.filter(customer=customer)
-            .select_related("recorded_by")
+            .select_related("recorded_by", "case")  # a complaint's case, if it was opened as one
             .order_by("-occurred_at", "-happened_at", "-id")[:limit]
         ):
             entries.append(
@@ -217,6 +230,9 @@ def customer_timeline(customer: Customer, *, kinds=(), page: int = 1, per_page: 
     if "letter" in kinds:
         for letter in LetterDispatch.objects.filter(customer=customer).select_related("sent_by")[:limit]:
             entries.append(TimelineEntry("letter", letter.sent_at, letter))
+    if "case" in kinds:
+        for case in customer.cases.select_related("owner", "tier").order_by("-opened_at", "-id")[:limit]:
+            entries.append(TimelineEntry("case", case.opened_at, case))
     entries.sort(key=lambda entry: entry.at, reverse=True)
     start = (page - 1) * per_page
     return TimelinePage(

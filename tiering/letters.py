@@ -60,6 +60,8 @@ class DowngradeLetter:
     dated: datetime.date
     rules_frozen: bool  # False: the run has no rule book, the figures use today's rules
     factors: list[LetterFactor] = field(default_factory=list)
+    # The day a later upgrade reversed this downgrade (None: it stands), from the stored changes.
+    reversed_on: datetime.date | None = None
 
     @property
     def lost_factors(self) -> list[LetterFactor]:
@@ -82,6 +84,22 @@ def _assignments_around(customer: Customer, change: TierChange) -> tuple[TierAss
 def business_date(moment: datetime.datetime) -> datetime.date:
     """The day a moment falls on in the business time zone, whatever zone is active."""
     return timezone.localtime(moment, zoneinfo.ZoneInfo(settings.TIME_ZONE)).date()
+
+
+def downgrade_reversed_on(customer: Customer, change: TierChange) -> datetime.date | None:
+    """The day of the first upgrade after `change` (a change read through tier_changes_for, in its
+    order: by day, then id), or None while the downgrade stands."""
+    later = (
+        tier_changes_for(customer)
+        .filter(direction=TierChange.Direction.UPGRADE)
+        .filter(Q(day__gt=change.day) | Q(day=change.day, id__gt=change.pk))
+        .order_by("day", "id")
+        .values_list("day", flat=True)
+        .first()
+    )
+    if isinstance(later, datetime.datetime):  # a backend that truncates to a moment, not a date
+        later = later.date()
+    return later
 
 
 def downgrade_letter(customer: Customer) -> DowngradeLetter:
@@ -126,6 +144,7 @@ def downgrade_letter(customer: Customer) -> DowngradeLetter:
         dated=business_date(change.created_at),
         rules_frozen=rulebook.frozen,
         factors=factors,
+        reversed_on=downgrade_reversed_on(customer, change),
     )
 
 

@@ -1,11 +1,14 @@
 """Forms of the web pages: the customer list's filters and sort, the customer page's edit form,
 notice acknowledgement, starting a run."""
 
+import datetime
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from core.clock import local_today
 from core.exceptions import DomainError
 from crm.columns import customer_column
 from crm.filters import CustomerFilter
@@ -13,6 +16,7 @@ from crm.models import Customer, Industry
 from crm.selectors import CUSTOMER_DEFAULT_SORT, account_managers_with_customers
 from crm.services import CUSTOMER_GOVERNED_FIELDS, REASON_MAX_LENGTH
 from scoring.models import Tier
+from service.selectors import DUE_SOON_DAYS
 
 SORT_CHOICES = [
     ("-score", _("Score, highest first")),
@@ -42,6 +46,13 @@ class CustomerListFilter(CustomerFilter):
     lifecycle = django_filters.ChoiceFilter(
         choices=Customer.Lifecycle.choices, label=_("Lifecycle stage"), empty_label=_("All stages")
     )
+    # The contact plan (service.ContactStatus), joined only when this filter is used.
+    contact = django_filters.ChoiceFilter(
+        choices=[("overdue", _("Contact overdue")), ("due", _("Contact due within 7 days"))],
+        method="filter_contact",
+        label=_("Contact plan"),
+        empty_label=_("Any"),
+    )
 
     def __init__(self, *args, show_account_manager: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,9 +80,19 @@ class CustomerListFilter(CustomerFilter):
         )
         fields["search"].widget.attrs.update(placeholder=_("Code or name"), type="search")
         fields["region"].widget.attrs.update(placeholder=_("e.g. 华东"))
+        fields["contact"].help_text = ""
         for name in ("score_min", "score_max", "updated_since"):
             # Offered by the API; the page keeps its filter bar short.
             self.form.fields[name].widget = forms.HiddenInput()
+
+    def filter_contact(self, queryset, name, value):
+        """Overdue: due before today; due: within the next 7 days, overdue ones included."""
+        today = local_today()
+        if value == "overdue":
+            return queryset.filter(contact_status__due_on__lt=today)
+        if value == "due":
+            return queryset.filter(contact_status__due_on__lte=today + datetime.timedelta(days=DUE_SOON_DAYS))
+        return queryset
 
 
 class SortForm(forms.Form):
@@ -99,6 +120,15 @@ class CustomerEditForm(forms.Form):
         required=False,
     )
     potential_rating = forms.IntegerField(min_value=0, max_value=10, required=False)
+    # Prospects only (no cooperation date: no deal yet): how soon a first deal is expected.
+    prospect_grade = forms.ChoiceField(
+        label=_("Pipeline grade"), choices=[("", "—"), *Customer.ProspectGrade.choices], required=False
+    )
+    expected_close_on = forms.DateField(
+        label=_("Expected close date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     reason = forms.CharField(
         label=_("Reason for the change"),
         max_length=REASON_MAX_LENGTH,
@@ -115,9 +145,19 @@ class CustomerEditForm(forms.Form):
             "account_manager": customer.account_manager,
             "potential_rating": customer.potential_rating,
         }
-        super().__init__(*args, initial=initial, **kwargs)
+        super().__init__(
+            *args,
+            initial={
+                **initial,
+                "prospect_grade": customer.prospect_grade,
+                "expected_close_on": customer.expected_close_on,
+            },
+            **kwargs,
+        )
         for name in initial:
             self.fields[name].label = customer_column(name).label
+        if customer.cooperation_since is not None:
+            del self.fields["prospect_grade"], self.fields["expected_close_on"]
         if not governed:
             for name in CUSTOMER_GOVERNED_FIELDS:
                 del self.fields[name]

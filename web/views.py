@@ -31,7 +31,7 @@ from scoring.models import ScoreRule, Tier
 from tiering import letters
 from tiering import selectors as tiering_selectors
 from tiering import services as tiering_services
-from tiering.models import Notice, TierChange, TierRun
+from tiering.models import TierChange, TierRun
 from web import exports
 from web.flags import flag_label
 from web.forms import (
@@ -43,6 +43,8 @@ from web.forms import (
     SortForm,
 )
 from web.mixins import CustomerScopeMixin, WebPageMixin
+from web.notices import NoticeFilter, kind_choices, notice_rows, state_choices, warning_choices
+from web.workbench import contact_view, customer_workbench, dashboard_cards
 
 PAGE_SIZE = 25
 
@@ -95,6 +97,7 @@ class DashboardView(CustomerScopeMixin, TemplateView):
             open_notices=list(self.visible_notices().filter(acknowledged_at__isnull=True)[:6]),
             flagged=[(c, [flag_label(f) for f in c.flags]) for c in customers_flagged(customers)],
             flagged_total=customers_flagged_count(customers),
+            **dashboard_cards(self.request.user),
         )
         return context
 
@@ -133,9 +136,10 @@ class CustomerListView(CustomerListMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        customers = self.filtered_customers()
+        customers = self.filtered_customers().prefetch_related("contact_status")
         page = Paginator(customers, PAGE_SIZE).get_page(self.request.GET.get("page"))
         runs = tier_runs_of(customer.pk for customer in page.object_list)
+        today = local_today()
         sees_all = user_sees_all_customers(self.request.user)
         active_filters = [
             name for name, value in self.filterset.form.data.items() if name in self.filterset.filters and value
@@ -150,6 +154,7 @@ class CustomerListView(CustomerListMixin, TemplateView):
                     "flags": [flag_label(f) for f in customer.flags],
                     "spend": spend_label(customer),
                     "tier_run": runs.get(customer.pk),
+                    "contact": contact_view(customer, today),
                 }
                 for customer in page.object_list
             ],
@@ -159,6 +164,7 @@ class CustomerListView(CustomerListMixin, TemplateView):
             sort_columns=_sort_columns(self.sort),
             default_sort=CUSTOMER_DEFAULT_SORT,
             has_filters=bool(active_filters),
+            filter_count=len(active_filters),
             show_account_manager=sees_all,
         )
         return context
@@ -224,8 +230,9 @@ class CustomerDetailView(CustomerScopeMixin, TemplateView):
         except LookupError:
             live = None  # no scoring profile applies: the page says so instead of failing
         override = tiering_selectors.override_for(customer, as_of=as_of)
-        assignments = list(tiering_selectors.assignments_for(customer).select_related("tier", "run")[:40])
-        assignments.reverse()  # oldest first for the chart
+        history = tiering_selectors.assignments_latest_per_period(customer).select_related("tier", "run")
+        assignments = list(history[:40])
+        assignments.reverse()  # oldest first for the chart: one point per period, a forced rerun's
         last_change = tiering_selectors.tier_changes_for(customer).first()
         sees_sensitive = user_sees_sensitive_fields(user)
         context.update(
@@ -256,6 +263,7 @@ class CustomerDetailView(CustomerScopeMixin, TemplateView):
             record_changes=customer_record_changes(customer),
             edit_form=edit_form,
             **_activity_with_amounts(customer),
+            **customer_workbench(self.request, customer, last_change=last_change),
         )
         return context
 
@@ -339,35 +347,30 @@ class CustomerLetterView(CustomerScopeMixin, View):
 # --- notices ----------------------------------------------------------------------------------------
 
 
-NOTICE_DIRECTIONS = {"upgrade": Notice.Kind.UPGRADE, "downgrade": Notice.Kind.DOWNGRADE}
-
-
 class NoticeListView(CustomerScopeMixin, TemplateView):
+    """Notices with their run or period, which warning each is, and the next steps it offers;
+    filtered by kind, warning and state (web.notices, shared with "acknowledge all that match")."""
+
     template_name = "web/notice_list.html"
     section = "notices"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        direction = self.request.GET.get("direction", "")
-        state = self.request.GET.get("state", "")
-        notices = self.visible_notices().select_related("customer__tier", "change__from_tier", "change__to_tier")
-        if direction in NOTICE_DIRECTIONS:
-            notices = notices.filter(kind=NOTICE_DIRECTIONS[direction])
-        else:
-            direction = ""
-        if state == "open":
-            notices = notices.filter(acknowledged_at__isnull=True)
-        elif state == "done":
-            notices = notices.filter(acknowledged_at__isnull=False)
-        else:
-            state = ""
+        notice_filter = NoticeFilter.from_params(self.request.GET)
+        notices = notice_filter.apply(
+            self.visible_notices().select_related("customer__tier", "change__from_tier", "change__to_tier")
+        )
         page = Paginator(notices.order_by("-created_at", "-id"), PAGE_SIZE).get_page(self.request.GET.get("page"))
+        open_matching = notices.filter(acknowledged_at__isnull=True).count() if notice_filter.active else None
         context.update(
             page_obj=page,
-            direction=direction,
-            state=state,
-            directions=[("", _("All")), ("upgrade", _("Upgrades")), ("downgrade", _("Downgrades"))],
-            states=[("", _("All")), ("open", _("To acknowledge")), ("done", _("Acknowledged"))],
+            rows=notice_rows(list(page.object_list)),
+            notice_filter=notice_filter,
+            filter_params=notice_filter.params(),
+            open_matching=open_matching,
+            kinds=kind_choices(),
+            warnings=warning_choices(),
+            states=state_choices(),
         )
         return context
 

@@ -4,6 +4,8 @@ DEBUG=1 DATABASE_URL=sqlite:////tmp/ui-demo.sqlite3 .venv/bin/python manage.py s
 DEBUG=1 DATABASE_URL=sqlite:////tmp/ui-demo.sqlite3 .venv/bin/python manage.py retier
 DEBUG=1 DATABASE_URL=sqlite:////tmp/ui-demo.sqlite3 .venv/bin/python manage.py runserver 8791
 .venv/bin/python docs/screenshots/take.py http://127.0.0.1:8791
+DEBUG=1 DATABASE_URL=sqlite:////tmp/ui-demo.sqlite3 .venv/bin/python manage.py seed_demo --after-runs
+.venv/bin/python docs/screenshots/take.py http://127.0.0.1:8791 workbench   # the workbench-*.png only
 """
 
 import sys
@@ -32,7 +34,10 @@ def shoot(base: str, pages: list[tuple[str, str]], *, username: str, width: int,
             page.click(f"button[name=language][value={language}]")
             page.wait_for_load_state("networkidle")
         for name, path in pages:
-            if path.startswith("first-customer"):
+            if path == "letter-customer":  # a downgraded customer whose letter went out: a full timeline
+                page.goto(f"{base}/notices/?kind=downgrade")
+                page.click("tbody tr:has(span.step--planned) a[href^='/customers/']")
+            elif path.startswith("first-customer"):
                 page.goto(f"{base}/customers/?sort=-score")
                 page.click("table.table--customers tbody tr:first-child a")
             else:
@@ -44,8 +49,32 @@ def shoot(base: str, pages: list[tuple[str, str]], *, username: str, width: int,
         browser.close()
 
 
+def workbench(base_url: str) -> None:
+    """The account managers' workbench (`take.py URL workbench`), after `seed_demo --after-runs`."""
+    pages = [
+        ("workbench-dashboard", "/"),
+        ("workbench-customer", "letter-customer"),
+        ("workbench-tasks", "/tasks/"),
+        ("workbench-contacts-due", "/contacts/due/"),
+    ]
+    for suffix, width, height in (("", 1280, 900), ("-phone", 390, 844)):
+        named = [(name + suffix, path) for name, path in pages]
+        shoot(base_url, named, username="manager1", width=width, height=height, language="en")
+        shoot(
+            base_url,
+            [(f"workbench-prospects{suffix}", "/prospects/")],
+            username="admin",
+            width=width,
+            height=height,
+            language="en",
+        )
+
+
 if __name__ == "__main__":
     base_url = sys.argv[1].rstrip("/") if len(sys.argv) > 1 else "http://127.0.0.1:8000"
+    if sys.argv[2:] == ["workbench"]:
+        workbench(base_url)
+        sys.exit(0)
     desktop = [
         ("dashboard", "/"),
         ("customers", "/customers/"),

@@ -1,9 +1,11 @@
 """Keeping each customer's contact status current against its tier's contact plan.
 
-Set-based: one query per tier reads every customer's last counted contact and the day it entered
-the tier; the statuses are written in batches. Run after activities are logged (for those
-customers), after a run or an override (for everyone or those customers), and after a plan is
-edited (everyone).
+Set-based, in passes over ranges of customers (bounded memory at a million customers): per pass,
+one query reads the customers and their tiers, one grouped query per set of counted kinds their
+last contact, one their entry into their current tier, one the statuses stored; only the statuses
+that differ are written, in batches (after a run most customers keep theirs). Run after
+activities are logged (for those customers), after a run or an override (for everyone or those
+customers), and after a plan is edited (everyone).
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.db.models import DateField, Max, OuterRef, Q, Subquery
-from django.db.models.functions import Cast, TruncDate
+from django.db.models import F, Max, Min
+from django.db.models.functions import TruncDate
 
 from crm.models import Customer, Interaction
 from service.models import ContactPlan, ContactStatus
 from tiering.models import TierChange
 
-BATCH = 5000
+BATCH = 5000  # statuses per upsert statement
+CUSTOMERS_PER_PASS = 20000
 
 
 def contact_due_on(
@@ -32,71 +35,92 @@ def contact_due_on(
     return tier_since + datetime.timedelta(days=plan.win_back_days)
 
 
-def _rows_for_plan(plan: ContactPlan, customers):
-    last_contact = (
-        Interaction.objects.filter(customer=OuterRef("pk"), kind__in=plan.contact_kinds)
-        .values("customer")
-        .annotate(last=Max("occurred_at"))
-        .values("last")
+def _passes(customer_ids: list[int] | None):
+    """Filters on a customer id for each pass: id ranges over everyone, or slices of the ids given."""
+    if customer_ids is None:
+        bounds = Customer.objects.aggregate(first=Min("id"), last=Max("id"))
+        if bounds["first"] is None:
+            return
+        for start in range(bounds["first"], bounds["last"] + 1, CUSTOMERS_PER_PASS):
+            yield {"gte": start, "lte": start + CUSTOMERS_PER_PASS - 1}
+        return
+    ids = sorted({int(pk) for pk in customer_ids})
+    for start in range(0, len(ids), CUSTOMERS_PER_PASS):
+        yield {"in": ids[start : start + CUSTOMERS_PER_PASS]}
+
+
+def _on(path: str, scope: dict) -> dict:
+    return {f"{path}__{lookup}": value for lookup, value in scope.items()}
+
+
+def _pass_refresh(scope: dict, plans: dict[int, ContactPlan]) -> int:
+    # Days in the business time zone, computed by the database (a 02:00 run is the previous day in UTC).
+    customers = list(
+        Customer.objects.filter(tier_id__in=list(plans), **_on("id", scope))
+        .annotate(created_on=TruncDate("created_at"))
+        .values_list("id", "tier_id", "created_on")
     )
-    entered = (
-        TierChange.objects.filter(customer=OuterRef("pk"), to_tier_id=plan.tier_id)
-        .values("customer")
-        .annotate(last=Max("created_at"))
-        .values("last")
-    )
-    return (
-        customers.filter(tier_id=plan.tier_id)
-        .annotate(
-            last_contact_on=Subquery(last_contact[:1], output_field=DateField()),
-            entered_at=Subquery(entered[:1]),
-            created_on=Cast(TruncDate("created_at"), DateField()),
+    kinds_of = {tier_id: tuple(sorted(plan.contact_kinds)) for tier_id, plan in plans.items()}
+    last_contacts: dict[tuple[str, ...], dict[int, datetime.date]] = {}
+    for kinds in set(kinds_of.values()):
+        last_contacts[kinds] = dict(
+            Interaction.objects.filter(kind__in=kinds, **_on("customer_id", scope))
+            .values("customer_id")
+            .annotate(last=Max("occurred_at"))
+            .order_by()
+            .values_list("customer_id", "last")
         )
-        .values_list("id", "last_contact_on", "entered_at", "created_on")
+    # The latest change into the tier the customer is in now: when it entered it.
+    entered = dict(
+        TierChange.objects.filter(to_tier_id=F("customer__tier_id"), **_on("customer_id", scope))
+        .values("customer_id")
+        .annotate(on=TruncDate(Max("created_at")))
+        .order_by()
+        .values_list("customer_id", "on")
     )
+    stored = {
+        row[0]: row[1:]
+        for row in ContactStatus.objects.filter(**_on("customer_id", scope)).values_list(
+            "customer_id", "tier_id", "last_contact_on", "tier_since", "due_on"
+        )
+    }
+    changed = []
+    for customer_id, tier_id, created_on in customers:
+        plan = plans[tier_id]
+        last_contact_on = last_contacts[kinds_of[tier_id]].get(customer_id)
+        # A customer tiered once and never moved since: in its tier since the day it was created.
+        tier_since = entered.get(customer_id) or created_on
+        due_on = contact_due_on(plan=plan, last_contact_on=last_contact_on, tier_since=tier_since)
+        row = (tier_id, last_contact_on, tier_since, due_on)
+        if stored.pop(customer_id, None) != row:
+            changed.append(
+                ContactStatus(
+                    customer_id=customer_id,
+                    tier_id=tier_id,
+                    last_contact_on=last_contact_on,
+                    tier_since=tier_since,
+                    due_on=due_on,
+                )
+            )
+    ContactStatus.objects.bulk_create(
+        changed,
+        batch_size=BATCH,
+        update_conflicts=True,
+        unique_fields=["customer"],
+        update_fields=["tier", "last_contact_on", "tier_since", "due_on"],
+    )
+    if stored:  # customers of this pass no longer under a plan (no tier, or a tier without one)
+        ContactStatus.objects.filter(customer_id__in=list(stored)).delete()
+    return len(changed) + len(stored)
 
 
 @transaction.atomic
 def contact_status_refresh(customer_ids: list[int] | None = None) -> int:
-    """Recompute the contact status of these customers (everyone when None); returns rows written.
-    Customers without a tier or whose tier has no plan have no status."""
-    customers = Customer.objects.all() if customer_ids is None else Customer.objects.filter(id__in=customer_ids)
-    stale = (
-        ContactStatus.objects.all()
-        if customer_ids is None
-        else ContactStatus.objects.filter(customer_id__in=customer_ids)
-    )
-    written = 0
-    kept: list[int] = []
-    for plan in ContactPlan.objects.select_related("tier"):
-        statuses = []
-        for customer_id, last_contact_on, entered_at, created_on in _rows_for_plan(plan, customers).iterator(
-            chunk_size=BATCH
-        ):
-            tier_since = entered_at.date() if entered_at is not None else created_on
-            statuses.append(
-                ContactStatus(
-                    customer_id=customer_id,
-                    tier_id=plan.tier_id,
-                    last_contact_on=last_contact_on,
-                    tier_since=tier_since,
-                    due_on=contact_due_on(plan=plan, last_contact_on=last_contact_on, tier_since=tier_since),
-                )
-            )
-            kept.append(customer_id)
-        ContactStatus.objects.bulk_create(
-            statuses,
-            batch_size=BATCH,
-            update_conflicts=True,
-            unique_fields=["customer"],
-            update_fields=["tier", "last_contact_on", "tier_since", "due_on"],
-        )
-        written += len(statuses)
-    if customer_ids is None:
-        stale.filter(Q(customer__tier__isnull=True) | Q(customer__tier__contact_plan__isnull=True)).delete()
-    else:
-        stale.exclude(customer_id__in=kept).delete()
-    return written
+    """Bring the contact status of these customers (everyone when None) in line with their tier's
+    plan and their activities; returns how many statuses were written or removed. Customers
+    without a tier or whose tier has no plan have no status."""
+    plans = {plan.tier_id: plan for plan in ContactPlan.objects.all()}
+    return sum(_pass_refresh(scope, plans) for scope in _passes(customer_ids))
 
 
 @transaction.atomic

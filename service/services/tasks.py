@@ -65,6 +65,10 @@ def _owner_resolve(value, customer: Customer | None, user, errors: dict):
     if user is not None and not user_sees_all_customers(user) and owner != user:
         errors["owner"] = [_("You may only plan tasks for yourself.")]
         return None
+    if customer is not None and not (user_sees_all_customers(owner) or customer.account_manager_id == owner.pk):
+        # The owner would never see the task: tasks are seen by those who see their customer.
+        errors["owner"] = [_("%(user)s does not manage this customer.") % {"user": owner.get_username()}]
+        return None
     return owner
 
 
@@ -203,19 +207,23 @@ def task_complete(*, task: Task, user, note: str = "", occurred_at=None, duratio
     if len(note) > 10000:
         raise _invalid({"note": [_("At most %(max)d characters are allowed.") % {"max": 10000}]})
     if task.contact_kind:
-        result = interactions_record(
-            rows=[
-                {
-                    "customer": task.customer,
-                    "kind": task.contact_kind,
-                    "occurred_at": occurred_at or timezone.now(),
-                    "note": note or task.title,
-                    "duration_minutes": duration_minutes,
-                    "outcome": outcome,
-                }
-            ],
-            recorded_by=user,
-        )
+        row = {
+            "customer": task.customer,
+            "kind": task.contact_kind,
+            "occurred_at": occurred_at or timezone.now(),
+            "note": note or task.title,
+            "duration_minutes": duration_minutes,
+            "outcome": outcome,
+        }
+        try:
+            result = interactions_record(rows=[row], recorded_by=user)
+        except DomainError as exc:  # one activity: its problems by field, as for the task's own fields
+            if exc.code != "invalid_batch":
+                raise
+            fields: dict = {}
+            for error in exc.fields.get("rows", []):
+                fields.setdefault(error["field"], []).append(error["message"])
+            raise _invalid(fields) from None
         task.activity = result.objects[0]
     task.status = Task.Status.DONE
     task.completion_note = note

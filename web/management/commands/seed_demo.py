@@ -18,12 +18,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from core.clock import local_today
 from crm.models import Customer, Industry, Interaction, Order, SatisfactionSurvey
 from crm.services import customer_codes_reserve
 from scoring.models import ScoringProfile
 from scoring.services import profile_rules_update
+from web import demo_cases, demo_service
 
 CHUNK = 5000
 B2C_PROFILE_NAME = "B2C (demo)"
@@ -40,6 +42,9 @@ B2C_RULES = [
     {"metric": "social_shares_12m", "category": "bonus", "weight": 5, "normalisation": "linear", "floor": 0, "cap": 5},
 ]
 HISTORY_DAYS = 730
+# Orders go back three years (at the same yearly rate), so a backtest one year back has a full
+# year before it and a weight suggestion a fit window a year earlier still.
+ORDER_HISTORY_DAYS = 1095
 
 LOGINS = [
     # username, password, role, superuser, group
@@ -91,16 +96,27 @@ class Plan:
 
 
 class Command(BaseCommand):
-    help = "Load deterministic demo data: industries' customers, 24 months of orders, surveys, interactions."
+    help = "Load deterministic demo data: industries' customers, 36 months of orders, surveys, interactions."
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=500, help="number of customers (default 500)")
         parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
         parser.add_argument("--if-empty", action="store_true", help="do nothing if customers already exist")
+        parser.add_argument(
+            "--after-runs",
+            action="store_true",
+            help="only the workbench demo that needs tier runs (a letter sent, next steps planned); run after retier",
+        )
 
     def handle(self, *args, customers: int, seed: int, if_empty: bool, **options):
         if customers < 0:
             raise CommandError("--customers must be 0 or more")
+        if options.get("after_runs"):
+            done = demo_service.after_runs(self._users())
+            self.stdout.write(f"Workbench demo: {done['letters']} letter(s) sent, {done['steps']} next step(s) planned.")
+            cases = demo_cases.cases_seed(self._users(), timezone.now())  # needs tiers: after the runs
+            self.stdout.write(f"Cases demo: {cases} case(s) opened.")
+            return
         if if_empty and Customer.objects.exists():
             self.stdout.write("Customers already exist; demo data not loaded again.")
             self._print_logins()
@@ -124,6 +140,10 @@ class Command(BaseCommand):
                 self._write_chunk(plans[start : start + CHUNK], codes, managers, today, seed, totals)
             if customers >= 20000:
                 self.stdout.write(f"  {min(start + CHUNK, customers):,} / {customers:,} customers")
+        with transaction.atomic():
+            totals["tasks"] = demo_service.tasks_seed(managers, today)
+            demo_service.after_runs(managers)  # letters and contact plans, for customers already tiered
+            demo_cases.cases_seed(managers, timezone.now())  # cases, once customers have tiers
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(
             f"Demo data loaded in {elapsed:.1f}s: {customers:,} customers, {totals['orders']:,} orders, "
@@ -213,6 +233,7 @@ class Command(BaseCommand):
 
     def _write_chunk(self, plans, codes, managers, today, seed, totals):
         customers = [self._customer(plan, codes[plan.index], managers) for plan in plans]
+        demo_service.prospects_grade(plans, customers, today)
         Customer.objects.bulk_create(customers, batch_size=1000)
         orders, surveys, interactions = [], [], []
         for plan, customer in zip(plans, customers, strict=True):
@@ -220,6 +241,8 @@ class Command(BaseCommand):
             orders.extend(self._orders(plan, customer, rng, today))
             surveys.extend(self._surveys(plan, customer, rng, today))
             interactions.extend(self._interactions(plan, customer, rng, today, managers))
+        interactions.extend(demo_service.recent_contacts(plans, customers, today, managers, seed))
+        demo_service.activities_detail(interactions, seed)
         Order.objects.bulk_create(orders, batch_size=2000)
         SatisfactionSurvey.objects.bulk_create(surveys, batch_size=2000)
         Interaction.objects.bulk_create(interactions, batch_size=2000)
@@ -263,11 +286,11 @@ class Command(BaseCommand):
     def _orders(self, plan: Plan, customer: Customer, rng: random.Random, today: datetime.date) -> list[Order]:
         if plan.since is None:
             return []
-        window_start = max(plan.since, today - datetime.timedelta(days=HISTORY_DAYS))
+        window_start = max(plan.since, today - datetime.timedelta(days=ORDER_HISTORY_DAYS))
         window_days = (plan.active_until - window_start).days
         if window_days <= 0:
             return []
-        # Orders over two years: log-normal, so most customers order a handful of times, a few very often.
+        # Orders at a yearly rate that is log-normal, so most customers order a handful of times, a few very often.
         expected = math.exp(3.3 + 0.6 * plan.quality + rng.gauss(0, 0.5)) * window_days / HISTORY_DAYS
         count = min(400, int(expected) + (1 if rng.random() < expected % 1 else 0))
         base = (900 if plan.customer_type == "b2c" else 15000) * plan.size_factor * math.exp(0.6 * plan.quality)
