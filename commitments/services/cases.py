@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from commitments import clock
 from commitments.models import Case, CaseReply, ServiceLevel
-from commitments.services.calendars import hours_of
+from commitments.services.calendars import hours_by_tier, hours_of
 from core.access import customers_visible_to, user_sees_all_customers
 from core.exceptions import ConflictError, DomainError
 from crm.models import Customer, Interaction
@@ -97,6 +97,10 @@ def _owner_resolve(value, customer: Customer | None, user, errors: dict):
             return None
     if owner is None:
         errors["owner"] = [_("An owner is required: this customer has no account manager.")]
+    elif customer is not None and not (user_sees_all_customers(owner) or customer.account_manager_id == owner.pk):
+        # The owner would never see the case: cases are seen by those who see their customer.
+        errors["owner"] = [_("%(user)s does not manage this customer.") % {"user": owner.get_username()}]
+        return None
     return owner
 
 
@@ -189,11 +193,23 @@ def case_open(
     )
 
 
-def _first_response(case: Case, moment: datetime.datetime) -> None:
+def _first_response(case: Case, moment: datetime.datetime, hours: dict) -> None:
+    """Stop the first-response clock at `moment`; `hours` is hours_by_tier for the case's tier."""
     if case.first_response_at is None:
         case.first_response_at = moment
+        business = hours.get(case.tier_id) if case.clock == ServiceLevel.Clock.BUSINESS else None
+        if business is not None:
+            minutes = clock.business_minutes_between(case.opened_at, moment, business)
+        else:
+            minutes = clock.minutes_around_the_clock(case.opened_at, moment)
+        case.first_response_seconds = round(minutes * 60)
         if case.status == Case.Status.OPEN:
             case.status = Case.Status.IN_PROGRESS
+
+
+def _hours_for(case: Case) -> dict:
+    """The hours for stopping this case's clock; no query once it has stopped."""
+    return hours_by_tier({case.tier_id}) if case.first_response_at is None else {}
 
 
 @transaction.atomic
@@ -207,7 +223,7 @@ def case_respond(*, case: Case, user, body: str) -> CaseReply:
     if case.status == Case.Status.CLOSED:
         raise ConflictError(_("This case is closed."), code="case_closed", fields={"status": [case.status]})
     reply = CaseReply.objects.create(case=case, author=user, body=body)
-    _first_response(case, reply.created_at)
+    _first_response(case, reply.created_at, _hours_for(case))
     case.save()
     return reply
 
@@ -221,6 +237,8 @@ def case_transition(*, case: Case, status: str, user, resolution: str = "", sati
     status = _choice(status, Case.Status, "status", errors)
     satisfaction = _choice(satisfaction, Case.Satisfaction, "satisfaction", errors, required=False)
     resolution = _text(resolution, "resolution", errors, max_length=20000, required=False)
+    if satisfaction and status != Case.Status.CLOSED and "status" not in errors:
+        errors["satisfaction"] = [_("A satisfaction grade is given when the case is closed.")]
     if errors:
         raise _invalid(errors)
     case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
@@ -258,7 +276,7 @@ def case_transition(*, case: Case, status: str, user, resolution: str = "", sati
             case.survey = survey
             case.satisfaction = satisfaction
     if status != Case.Status.OPEN and user is not None:
-        _first_response(case, now)
+        _first_response(case, now, _hours_for(case))
     case.status = status
     case.resolution = resolution
     case.save()
@@ -267,19 +285,22 @@ def case_transition(*, case: Case, status: str, user, resolution: str = "", sati
 
 def cases_first_response_from_activities(customer_ids: list[int]) -> int:
     """An activity logged by staff after a case opened is its first response (the complaint
-    that opened it is not): for every open, unanswered case of these customers, in two queries."""
+    that opened it is not): for every open, unanswered case of these customers, in a few queries."""
     cases = list(
         Case.objects.filter(customer_id__in=customer_ids, first_response_at__isnull=True)
         .exclude(status=Case.Status.CLOSED)
-        .only("id", "customer_id", "opened_at", "activity_id", "status")
+        .only("id", "customer_id", "opened_at", "activity_id", "status", "tier_id", "clock", "first_response_at")
     )
     if not cases:
         return 0
+    hours = hours_by_tier({case.tier_id for case in cases if case.clock == ServiceLevel.Clock.BUSINESS})
     earliest = min(case.opened_at for case in cases)
     activities = list(
         Interaction.objects.filter(
             customer_id__in={case.customer_id for case in cases}, recorded_by__isnull=False, created_at__gte=earliest
         )
+        # A complaint is the customer speaking (perhaps another case), not staff answering.
+        .exclude(kind=Interaction.Kind.COMPLAINT)
         .order_by("created_at")
         .values_list("id", "customer_id", "created_at")
     )
@@ -294,9 +315,9 @@ def cases_first_response_from_activities(customer_ids: list[int]) -> int:
             None,
         )
         if first is not None:
-            _first_response(case, first)
+            _first_response(case, first, hours)
             answered.append(case)
-    Case.objects.bulk_update(answered, ["first_response_at", "status"])
+    Case.objects.bulk_update(answered, ["first_response_at", "first_response_seconds", "status"])
     return len(answered)
 
 

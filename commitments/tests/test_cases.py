@@ -143,3 +143,14 @@ def test_bad_fields_are_named_and_nothing_is_stored(vip_customer, manager):
         open_case(vip_customer, manager, at(2026, 11, 20, 10, 0), kind="praise", severity=9, subject=" ")
     assert set(error.value.fields) == {"kind", "severity", "subject"}
     assert not Case.objects.exists()
+
+
+def test_a_complaint_logged_later_is_not_a_first_response(vip_customer, manager, django_capture_on_commit_callbacks):
+    case = open_case(vip_customer, manager, at(2026, 11, 20, 10, 0))
+    with time_machine.travel(at(2026, 11, 20, 10, 5), tick=False), django_capture_on_commit_callbacks(execute=True):
+        interactions_record(
+            rows=[{"customer": vip_customer, "kind": "complaint", "occurred_at": "2026-11-20T10:05:00+08:00"}],
+            recorded_by=manager,
+        )
+    case.refresh_from_db()
+    assert case.first_response_at is None
