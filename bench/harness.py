@@ -620,6 +620,117 @@ def measure_simulation(results: Results, *, as_of: datetime.date, repetitions: i
     results.add("7. admin simulation (5×5 migration matrix), all customers", f"{median:.2f} s", "< 5 s", median < 5)
 
 
+# --- 8. the service side: contact statuses, the due list, tasks, dashboard cards -----------------
+
+
+def _queries_and_seconds(function) -> tuple[int, float]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
+        function()
+        elapsed = time.perf_counter() - started
+    return len(captured), elapsed
+
+
+def measure_service(results: Results, *, repetitions: int, requests: int) -> None:
+    """The account manager's workbench at scale: every customer's contact status recomputed (what a
+    run or a plan edit triggers), the overdue list and the task list through the API, and the
+    dashboard's plan cards, as an administrator and as an account manager."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from crm.models import Interaction  # project code loads once main() has set Django up
+    from service import selectors  # project code loads once main() has set Django up
+    from service.models import ContactStatus  # project code loads once main() has set Django up
+    from service.services.contact import (  # project code loads once main() has set Django up
+        contact_status_refresh,
+        contact_status_refresh_moved,
+    )
+
+    contact_status_refresh(None)  # the statuses as a run leaves them (bench/run's warm-up run made them)
+    statuses = ContactStatus.objects.count()
+    activities = Interaction.objects.count()
+
+    def tiers_moved() -> None:
+        """As a quarter's run leaves them: a fifth of the customers' statuses are of another tier."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE service_contactstatus SET tier_id = (SELECT MIN(id) FROM scoring_tier) + "
+                "(tier_id + 1) % (SELECT COUNT(*) FROM scoring_tier) WHERE customer_id % 5 = 0"
+            )
+
+    def statuses_stale() -> None:
+        """Every stored status differs from what the data gives: the worst case of a plan edit."""
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE service_contactstatus SET due_on = NULL")
+
+    for label, refresh, before in [
+        ("after a run, the customers whose tier moved (a fifth)", contact_status_refresh_moved, tiers_moved),
+        (
+            "every customer, every status rewritten (the worst plan edit)",
+            lambda: contact_status_refresh(None),
+            statuses_stale,
+        ),
+    ]:
+        before()
+        queries, _seconds = _queries_and_seconds(refresh)
+        median, timings = _median_time(refresh, repetitions, before)
+        results.raw.setdefault("contact_status_refresh", {})[label] = timings
+        results.add(
+            f"8. contact status refresh, {label}",
+            f"{median:.2f} s",
+            "< 5 s",
+            median < 5,
+            f"{statuses:,} statuses from {activities:,} activities; {queries} queries",
+        )
+
+    user_model = get_user_model()
+    admin, _created = user_model.objects.get_or_create(
+        username="bench_admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    manager = user_model.objects.filter(username__startswith="bench_manager_").order_by("id").first()
+    for who, user in [("admin", admin), ("manager", manager)]:
+        client = _client(user)
+        overdue = selectors.contact_due(user, state="overdue").count()
+        tasks = selectors.tasks_visible_to(user).count()
+        targets = [
+            ("GET /api/v1/contact-due/?state=overdue", "/api/v1/contact-due/?state=overdue", f"{overdue:,} overdue"),
+            ("GET /api/v1/tasks/", "/api/v1/tasks/", f"{tasks:,} tasks"),
+        ]
+        for label, url, rows in targets:
+            p50, p95, queries, _status = _latency(client, url, requests)
+            results.raw.setdefault("service", []).append(
+                {"label": label, "who": who, "url": url, "p50": p50, "p95": p95, "queries": queries}
+            )
+            results.add(
+                f"8. {label} ({who}: {rows})",
+                f"p50 {p50 * 1000:.0f} / p95 {p95 * 1000:.0f} ms",
+                "p95 < 100 ms",
+                p95 < 0.1,
+                f"{queries} queries",
+            )
+
+        def cards(user=user):
+            return [card.within_plan_share for card in selectors.contact_plan_cards(user)]
+
+        queries, _seconds = _queries_and_seconds(cards)
+        timings = []
+        for _ in range(max(requests // 4, 10)):
+            started = time.perf_counter()
+            cards()
+            timings.append(time.perf_counter() - started)
+        p50, p95 = _percentile(timings, 0.5), _percentile(timings, 0.95)
+        results.add(
+            f"8. dashboard plan cards, contact_plan_cards ({who})",
+            f"p50 {p50 * 1000:.0f} / p95 {p95 * 1000:.0f} ms",
+            "p95 < 100 ms",
+            p95 < 0.1,
+            f"{queries} queries",
+        )
+
+
 # --- report ------------------------------------------------------------------------------------
 
 
@@ -634,6 +745,7 @@ def machine_facts(customers: int) -> dict[str, str]:
         Order,
         SatisfactionSurvey,
     )
+    from service.models import Task  # project code loads once main() has set Django up
 
     cpu = ""
     try:
@@ -662,7 +774,8 @@ def machine_facts(customers: int) -> dict[str, str]:
         "software": f"{database}, Python {platform.python_version()}, Django {django.get_version()}, "
         f"NumPy {numpy.__version__}",
         "data": f"{Customer.objects.count():,} customers, {Order.objects.count():,} orders, "
-        f"{SatisfactionSurvey.objects.count():,} surveys, {Interaction.objects.count():,} interactions",
+        f"{SatisfactionSurvey.objects.count():,} surveys, {Interaction.objects.count():,} activities, "
+        f"{Task.objects.count():,} tasks",
     }
 
 
@@ -707,7 +820,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ingest-batches", type=int, default=10)
     parser.add_argument("--retier-args", default="--force", help="arguments for manage.py retier")
     parser.add_argument(
-        "--only", default="", help="comma-separated subset: floor,writes,retier,reference,lists,simulation,ingest"
+        "--only",
+        default="",
+        help="comma-separated subset: floor,writes,retier,reference,lists,simulation,ingest,service,sweep,results,backtest",
     )
     parser.add_argument("--no-report", action="store_true", help="print only; leave docs/performance.md alone")
     args, _unknown = parser.parse_known_args(argv)
@@ -745,6 +860,19 @@ def main(argv: list[str] | None = None) -> int:
         measure_simulation(results, as_of=as_of, repetitions=args.repetitions)
     if wanted("ingest"):
         measure_ingest(results, as_of=as_of, batches=args.ingest_batches)
+    if wanted("service"):
+        measure_service(results, repetitions=args.repetitions, requests=args.requests)
+    if wanted("sweep") or wanted("results"):
+        from bench import service_commitments  # project code loads once main() has set Django up
+
+        if wanted("sweep"):
+            service_commitments.measure_sla_sweep(results, repetitions=args.repetitions)
+        if wanted("results"):
+            service_commitments.measure_results(results, requests=args.requests)
+    if wanted("backtest"):
+        from bench import backtest  # project code loads once main() has set Django up
+
+        backtest.measure(results, repetitions=args.repetitions, root=ROOT)
     print("\n" + report_markdown(results))
     if not args.no_report:
         report_write(results, REPORT)

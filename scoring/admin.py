@@ -6,6 +6,7 @@ rule set is validated as a whole and each save makes exactly one new version.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -19,9 +20,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import PinyinOrderingAdminMixin
 from core.clock import local_today
 from core.exceptions import DomainError
-from scoring import selectors, services, simulation
+from scoring import admin_backtest, backtest_services, selectors, services, simulation
 from scoring.calibration import calibration_suggest
 from scoring.forms import (
     CalibrationApplyForm,
@@ -71,7 +73,8 @@ def _rule_history_rows(profile_id: int) -> list[dict]:
 
 
 @admin.register(ScoringProfile)
-class ScoringProfileAdmin(SimpleHistoryAdmin):
+class ScoringProfileAdmin(PinyinOrderingAdminMixin, SimpleHistoryAdmin):
+    pinyin_ordering_fields = ("name",)
     form = ScoringProfileForm
     list_display = [
         "name",
@@ -85,7 +88,6 @@ class ScoringProfileAdmin(SimpleHistoryAdmin):
     ]
     list_filter = ["is_active", "is_default", "customer_type"]
     search_fields = ["name", "description"]
-    filter_horizontal = ["industries"]
     readonly_fields = ["version", "category_split", "updated_at"]
     # The form's change_reason is shown after the rules, by the Save buttons (change_form.html).
     fieldsets = [
@@ -111,6 +113,13 @@ class ScoringProfileAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("industries", "rules")
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # A dozen industries read best as ticks: the two-list filter widget's help is not in
+        # Django's Chinese catalogue, and its "hold down Control" hint does not apply to ticks.
+        if db_field.name == "industries":
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description=_("industries"))
     def industry_list(self, obj):
@@ -169,6 +178,12 @@ class ScoringProfileAdmin(SimpleHistoryAdmin):
                 self.admin_site.admin_view(self.simulate_view),
                 name=f"{app}_{model}_simulate",
             ),
+            path("add/backtest/", self.admin_site.admin_view(self.backtest_view), name=f"{app}_{model}_backtest_add"),
+            path(
+                "<path:object_id>/backtest/",
+                self.admin_site.admin_view(self.backtest_view),
+                name=f"{app}_{model}_backtest",
+            ),
             *super().get_urls(),
         ]
 
@@ -220,6 +235,65 @@ class ScoringProfileAdmin(SimpleHistoryAdmin):
         }
         return TemplateResponse(request, "admin/scoring/simulation.html", context)
 
+    def backtest_view(self, request, object_id=None):
+        """Backtest the posted change form's rules beside the saved ones (nothing is saved): the
+        form is checked as for a simulation, then a backtest is queued and its report opened."""
+        obj = get_object_or_404(ScoringProfile, pk=object_id) if object_id else None
+        if request.method != "POST":
+            return HttpResponseRedirect(
+                reverse("admin:scoring_scoringprofile_change", args=[obj.pk])
+                if obj
+                else reverse("admin:scoring_scoringprofile_add")
+            )
+        if not request.user.has_perm("scoring.add_backtest"):
+            raise PermissionDenied
+        change = obj is not None
+        form = self.get_form(request, obj, change=change)(
+            request.POST, request.FILES, instance=obj, reason_required=False
+        )
+        form_valid = form.is_valid()
+        instance = form.instance if form_valid else (obj or ScoringProfile())
+        formsets, _inline_instances = self._create_formsets(request, instance, change=change)
+        if form_valid and all(formset.is_valid() for formset in formsets):
+            data = form.cleaned_data
+            draft = {
+                "profile": obj.pk if obj else None,
+                "rules": rule_dicts_from_formset(formsets[0]),
+                "name": data["name"],
+                "customer_type": data.get("customer_type") or "",
+                "industry_ids": [industry.pk for industry in data.get("industries") or []],
+                "is_default": bool(data.get("is_default")),
+                **{field: data[field] for field in ("quantitative_points", "qualitative_points")},
+            }
+            try:
+                row = backtest_services.backtest_create(draft=draft, created_by=request.user)
+            except DomainError as exc:
+                errors = [exc.message, *(m for messages in exc.fields.values() for m in messages)]
+            else:
+                return HttpResponseRedirect(reverse("admin:scoring_backtest_change", args=[row.pk]))
+        else:
+            errors = _form_errors(form, formsets)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": obj,
+            "title": gettext("Backtest of %(name)s") % {"name": request.POST.get("name") or obj or ""},
+            "errors": errors,
+        }
+        return TemplateResponse(request, "admin/scoring/backtest/draft_errors.html", context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """`?suggestion=<id>` pre-fills the rules with a weight suggestion's weights (nothing is
+        saved until the administrator saves the form, with a reason)."""
+        weights = admin_backtest.suggested_weights(request.GET.get("suggestion")) if request.method == "GET" else None
+        if weights and obj is not None and "suggestion" in request.GET:
+            for inline in context.get("inline_admin_formsets", []):
+                for form in inline.formset.forms:
+                    if form.instance.pk is not None and form.instance.metric in weights:
+                        form.initial["weight"] = weights[form.instance.metric]
+            context["suggestion_prefill"] = request.GET["suggestion"]
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
     def history_view(self, request, object_id, extra_context=None):
         try:
             profile_id = int(unquote(object_id))
@@ -265,7 +339,8 @@ def _form_errors(form, formsets) -> list[str]:
 
 
 @admin.register(Tier)
-class TierAdmin(SimpleHistoryAdmin):
+class TierAdmin(PinyinOrderingAdminMixin, SimpleHistoryAdmin):
+    pinyin_ordering_fields = ("name_zh", "name_en")
     form = TierForm
     list_display = [
         "name_zh",
@@ -276,7 +351,7 @@ class TierAdmin(SimpleHistoryAdmin):
         "target_share",
         "swatch",
         "dedicated_manager",
-        "visit_frequency",
+        "visit_frequency_label",
         "first_response_minutes",
     ]
     list_display_links = ["name_zh", "name_en"]
@@ -285,6 +360,10 @@ class TierAdmin(SimpleHistoryAdmin):
 
     class Media:
         css = {"all": ["scoring/admin.css"]}
+
+    @admin.display(description=_("Visit frequency"))
+    def visit_frequency_label(self, obj):
+        return obj.visit_frequency
 
     @admin.display(description=_("colour"))
     def swatch(self, obj):

@@ -2,11 +2,14 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from scoring.metrics import metric_label
 
 
 def _reason_field():
@@ -198,4 +201,70 @@ class ScoreRule(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.metric} ({self.weight})"
+        return f"{metric_label(self.metric)} ({self.weight})"  # as admin's rule rows title it
+
+
+class Backtest(models.Model):
+    """A backtest of a rule set against what customers did next, or a weight suggestion.
+
+    Computed by a task (scoring.tasks); nothing else is written while it runs, so a backtest
+    never moves a tier, a history row, a notice or a webhook. `parameters` keeps what was asked
+    (the as-of date, the draft rules or thresholds, the bounds of a suggestion), `result` the
+    report, so a finished backtest reads the same whatever is saved later."""
+
+    class Kind(models.TextChoices):
+        BACKTEST = "backtest", _("Backtest")
+        SUGGESTION = "suggestion", _("Weight suggestion")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.BACKTEST)
+    as_of = models.DateField(_("as of"), help_text=_("Customers are scored with the data up to this day."))
+    fit_as_of = models.DateField(
+        _("fitted as of"),
+        null=True,
+        blank=True,
+        help_text=_("A suggestion's earlier window, where weights are fitted."),
+    )
+    profile = models.ForeignKey(
+        ScoringProfile,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("scoring profile"),
+        help_text=_("The profile of the draft or of the suggestion."),
+    )
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    stage = models.CharField(_("stage"), max_length=40, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("backtest")
+        verbose_name_plural = _("backtests")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk} ({self.as_of})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

@@ -63,11 +63,15 @@ def assign_profiles(table: MetricTable, profiles: list[engine.ProfileSpec]) -> n
     result = np.zeros(len(table), dtype=np.int64)
     if not len(table):
         return result
-    pairs = np.stack([table.customer_type.astype(str), table.industry_id.astype(str)])
-    unique_pairs, inverse = np.unique(pairs, axis=1, return_inverse=True)
+    # Each (type, industry) pair as one integer, so finding the pairs is an integer unique.
+    types = sorted({str(value) for value in set(table.customer_type.tolist())})
+    type_codes = np.zeros(len(table), dtype=np.int64)
+    for code, customer_type in enumerate(types):
+        type_codes[table.customer_type == customer_type] = code
+    keys = np.asarray(table.industry_id, dtype=np.int64) * len(types) + type_codes
+    unique_keys, inverse = np.unique(keys, return_inverse=True)
     chosen = [
-        engine.match_profile(customer_type, int(industry_id), profiles).id
-        for customer_type, industry_id in unique_pairs.T
+        engine.match_profile(types[int(key % len(types))], int(key // len(types)), profiles).id for key in unique_keys
     ]
     return np.asarray(chosen, dtype=np.int64)[inverse.ravel()]
 

@@ -21,14 +21,15 @@ def test_counts_match_what_was_written(generated):
     assert Order.objects.count() == generated.orders
     assert SatisfactionSurvey.objects.count() == generated.surveys
     assert Interaction.objects.count() == generated.interactions
-    assert 10 * 600 < generated.orders < 30 * 600  # ~19 per customer
+    assert 15 * 600 < generated.orders < 45 * 600  # ~28 per customer (about 10 a year)
     assert generated.managers == 1
 
 
-def test_orders_span_24_months_up_to_the_as_of_date(generated):
+def test_orders_span_36_months_up_to_the_as_of_date(generated):
+    """Three years, so a backtest a year back has a year of orders before and after its date."""
     span = Order.objects.aggregate(first=Min("ordered_at"), last=Max("ordered_at"))
     assert span["last"] <= AS_OF
-    assert span["first"] > AS_OF - datetime.timedelta(days=731)
+    assert AS_OF - datetime.timedelta(days=1096) < span["first"] < AS_OF - datetime.timedelta(days=1000)
     assert not Order.objects.filter(amount__lte=0).exists()
 
 
@@ -48,3 +49,24 @@ def test_spend_has_a_long_tail(generated):
         for total in Order.objects.values("customer_id").annotate(total=Sum("amount")).values_list("total", flat=True)
     )
     assert spend[-1] > 10 * spend[len(spend) // 2]
+
+
+def test_activities_and_tasks_are_those_the_workbench_logs(generated):
+    from django.utils import timezone
+
+    from service.models import Task
+
+    assert 8 * 600 < generated.interactions < 12 * 600  # ~10 per customer: 1M at 100,000 customers
+    assert Task.objects.count() == generated.tasks and 0.4 * 600 < generated.tasks < 0.8 * 600
+    timed = Interaction.objects.filter(kind__in=["visit", "call", "meeting"])
+    assert not timed.filter(happened_at__isnull=True).exists() and not timed.filter(recorded_by__isnull=True).exists()
+    for activity in timed[:200]:
+        local = timezone.localtime(activity.happened_at)
+        assert local.date() == activity.occurred_at and 9 <= local.hour < 18
+        assert 5 <= activity.duration_minutes <= 120
+    assert not Interaction.objects.filter(kind="email", happened_at__isnull=False).exists()
+    assert not Interaction.objects.filter(occurred_at__gt=AS_OF).exists()
+    for task in Task.objects.select_related("customer")[:200]:
+        assert task.owner_id == task.customer.account_manager_id
+        assert (task.status == "open") == (task.completed_at is None)
+    assert {"open", "done"} <= set(Task.objects.values_list("status", flat=True))

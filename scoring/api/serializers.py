@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.serializers import StrictInputSerializer, date_in_range
-from scoring.models import ScoreRule, ScoringProfile, Tier
+from scoring.models import Backtest, ScoreRule, ScoringProfile, Tier
 from scoring.validation import REASON_MAX_LENGTH, REASON_REQUIRED, RULE_FIELDS
 
 
@@ -166,3 +166,128 @@ class ProfileUpdateSerializer(StrictInputSerializer):
         help_text=_("A new category split: what the qualitative rules add up to."),
     )
     reason = reason_field()
+
+
+# --- backtests and weight suggestions ------------------------------------------------------------
+
+
+class BacktestDraftSerializer(StrictInputSerializer):
+    """A draft rule set for one profile: the whole rule set, and optionally a new category split."""
+
+    profile = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("The profile the draft replaces; omit for a new profile.")
+    )
+    rules = RuleInSerializer(many=True, max_length=50, help_text=_("The whole draft rule set, in order."))
+    quantitative_points = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
+    qualitative_points = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
+
+
+class BacktestStartSerializer(StrictInputSerializer):
+    kind = serializers.ChoiceField(
+        choices=["backtest", "suggestion"],
+        default="backtest",
+        help_text=_("backtest: the saved rules (and a draft beside them); suggestion: weights fitted for one profile."),
+    )
+    as_of = serializers.DateField(
+        required=False,
+        validators=[date_in_range],
+        help_text=_(
+            "T: customers are scored with data up to this day and judged by the 12 months after it. "
+            "Default: one year before the end of the latest complete month."
+        ),
+    )
+    calibrate = serializers.BooleanField(
+        default=False, help_text=_("Set each rule set's thresholds by the calibration to the tiers' target shares.")
+    )
+    retention_days = serializers.IntegerField(
+        default=90, help_text=_("'Still ordering' means an order in the last this many days of the 12 months.")
+    )
+    draft = BacktestDraftSerializer(
+        required=False, help_text=_("Backtest only: a draft profile beside the saved rules.")
+    )
+    thresholds = serializers.DictField(
+        child=serializers.DecimalField(max_digits=5, decimal_places=2),
+        required=False,
+        help_text=_('Backtest only: draft minimum scores by tier code, e.g. {"vip": 92}.'),
+    )
+    profile = serializers.IntegerField(
+        required=False, help_text=_("Suggestion only: the profile whose weights are fitted.")
+    )
+    objective = serializers.ChoiceField(
+        choices=["rank_correlation", "top_share"],
+        default="rank_correlation",
+        help_text=_(
+            "Suggestion only: rank correlation of score and next-period spend, or the top tiers' share of "
+            "next-period spend."
+        ),
+    )
+    fit_as_of = serializers.DateField(
+        required=False,
+        validators=[date_in_range],
+        help_text=_(
+            "Suggestion only: the earlier window's date, where weights are fitted. Default: a year before as_of."
+        ),
+    )
+    bounds = serializers.DictField(
+        child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
+        required=False,
+        help_text=_("Suggestion only: [low, high] points per metric; default 0 to twice the current weight."),
+    )
+    sample_size = serializers.IntegerField(
+        default=20000, help_text=_("Suggestion only: customers sampled from the fit window at most.")
+    )
+
+    SUGGESTION_ONLY = ("profile", "objective", "fit_as_of", "bounds", "sample_size")
+    BACKTEST_ONLY = ("draft", "thresholds")
+
+    def validate(self, attrs):
+        kind = attrs.get("kind", "backtest")
+        other = self.SUGGESTION_ONLY if kind == "backtest" else self.BACKTEST_ONLY
+        given = set(self.initial_data) if isinstance(self.initial_data, dict) else set()
+        wrong = {name: [gettext_lazy("Not used by a %(kind)s.") % {"kind": kind}] for name in other if name in given}
+        if kind == "suggestion" and "profile" not in given:
+            wrong["profile"] = [gettext_lazy("A suggestion fits the weights of one profile: give its id.")]
+        if wrong:
+            raise serializers.ValidationError(wrong)
+        return attrs
+
+
+class BacktestAcceptedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    status_url = serializers.URLField()
+
+
+class BacktestSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    profile = serializers.PrimaryKeyRelatedField(read_only=True)
+    parameters = serializers.JSONField(help_text=_("What was asked: draft rules or thresholds, bounds, options."))
+    result = serializers.JSONField(
+        help_text=_(
+            "The report once succeeded: data (how much data stood behind it), sides (current and draft: per-tier "
+            "figures, inversions, rank correlation, top 20% share, gains, contributions per rule, misplaced "
+            "customers) and, for a suggestion, the weights with the fit and out-of-sample figures. "
+            "docs/backtest.md describes every figure."
+        )
+    )
+
+    class Meta:
+        model = Backtest
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "progress",
+            "stage",
+            "as_of",
+            "fit_as_of",
+            "profile",
+            "parameters",
+            "result",
+            "error",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]

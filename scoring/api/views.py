@@ -2,20 +2,25 @@
 
 import datetime
 
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api.permissions import ReadOrAdminWrite
+from core.api.permissions import ActionPermissions, ReadOrAdminWrite
 from core.clock import local_today
 from core.exceptions import DomainError
 from crm.api.views.customers import CustomerResourceViewSet
+from scoring import backtest_services
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
 from scoring.api.serializers import (
+    BacktestAcceptedSerializer,
+    BacktestSerializer,
+    BacktestStartSerializer,
     LiveScoreSerializer,
     ProfileUpdateSerializer,
     ScoreQuerySerializer,
@@ -23,7 +28,7 @@ from scoring.api.serializers import (
     TierSerializer,
     TierUpdateSerializer,
 )
-from scoring.models import ScoringProfile, Tier
+from scoring.models import Backtest, ScoringProfile, Tier
 from scoring.validation import SPLIT_FIELDS
 
 
@@ -137,3 +142,60 @@ class CustomerScoreViewSet(CustomerResourceViewSet):
                 }
             ).data
         )
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary=_(
+            "Start a backtest of the saved rules (with a draft beside them) against what customers did next, "
+            "or a weight suggestion for one profile (administrators)"
+        ),
+        request=BacktestStartSerializer,
+        responses={202: BacktestAcceptedSerializer},
+    ),
+    retrieve=extend_schema(
+        summary=_("Status, progress and, once done, the report of a backtest or weight suggestion (administrators)")
+    ),
+)
+class BacktestViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Nothing here writes a tier, a history row, a notice or a webhook: only the Backtest row."""
+
+    queryset = Backtest.objects.select_related("created_by")
+    serializer_class = BacktestSerializer
+    permission_classes = [ActionPermissions]
+    action_perms = {"create": ("scoring.add_backtest",), "retrieve": ("scoring.view_backtest",)}
+    admin_actions = {"create", "retrieve"}
+    lookup_value_regex = "[0-9]+"
+    pagination_class = None
+    filter_backends = []
+
+    def create(self, request, *args, **kwargs):
+        start = BacktestStartSerializer(data=request.data)
+        start.is_valid(raise_exception=True)
+        data = dict(start.validated_data)
+        common = {
+            "as_of": data.get("as_of"),
+            "calibrate": data["calibrate"],
+            "retention_days": data["retention_days"],
+            "created_by": request.user,
+        }
+        if data["kind"] == Backtest.Kind.SUGGESTION:
+            row = backtest_services.suggestion_create(
+                profile=ScoringProfile.objects.filter(pk=data["profile"]).first(),
+                objective=data["objective"],
+                fit_as_of=data.get("fit_as_of"),
+                bounds=data.get("bounds"),
+                sample_size=data["sample_size"],
+                **common,
+            )
+        else:
+            draft = data.get("draft")
+            if draft is not None:
+                draft = {**draft, "rules": [_rule_plain(rule) for rule in draft["rules"]]}
+            row = backtest_services.backtest_create(draft=draft, thresholds=data.get("thresholds"), **common)
+        status_url = request.build_absolute_uri(reverse("api:backtest-detail", kwargs={"pk": row.pk}))
+        row.refresh_from_db(fields=["status"])  # eager Celery (no broker) has already run it
+        body = BacktestAcceptedSerializer(
+            {"id": row.pk, "kind": row.kind, "status": row.status, "status_url": status_url}
+        ).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})

@@ -108,7 +108,6 @@ def _derived_metrics(
 ) -> dict[str, np.ndarray]:
     """The registered metrics from the raw aggregates; both database paths end here."""
     as_of_ordinal = as_of.toordinal()
-    tenure = np.where(cooperation_since >= 0, (as_of_ordinal - cooperation_since) / 365.25, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         average = np.where(count > 0, spend / np.maximum(count, 1), 0.0)
     recency = np.where(last_order >= 0, as_of_ordinal - last_order, np.nan).astype(float)
@@ -117,13 +116,24 @@ def _derived_metrics(
         "orders_12m": count,
         "avg_order_value_12m": average,
         "recency_days": recency,
-        "tenure_years": np.maximum(tenure, 0.0),
+        "tenure_years": tenure_years(as_of, cooperation_since),
         "satisfaction_12m": satisfaction,
         "strategic_potential": strategic,
         "referrals_12m": referrals,
         "complaints_12m": complaints,
         "social_shares_12m": shares,
     }
+
+
+def tenure_years(as_of: datetime.date, cooperation_since: np.ndarray) -> np.ndarray:
+    """Years of cooperation at `as_of` from ordinal start days (-1: a prospect, 0 years; never negative)."""
+    tenure = np.where(cooperation_since >= 0, (as_of.toordinal() - cooperation_since) / 365.25, 0.0)
+    return np.maximum(tenure, 0.0)
+
+
+def strategic_potential(industry_strategic: np.ndarray, potential_rating: np.ndarray) -> np.ndarray:
+    """Full marks (10) in a strategic industry, else the manager's 0-10 rating (NaN or none: 0)."""
+    return np.where(industry_strategic, 10.0, np.nan_to_num(np.asarray(potential_rating, dtype=float), nan=0.0))
 
 
 def metric_table(
