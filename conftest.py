@@ -113,6 +113,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         for report in skipped:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             terminalreporter.line(f"{report.nodeid}: {reason}")
+    # pytest-randomly shuffles the tests; its header line is hidden by -q, so the seed is printed
+    # here, next to the failures, with the option that runs the same order again.
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int) and config.getoption("randomly_reorganize", True):
+        terminalreporter.write_sep("-", f"random order, seed {seed}: repeat with --randomly-seed={seed}")
 
 
 @pytest.hookimpl(trylast=True)

@@ -12,8 +12,10 @@ trap 'exit 130' INT TERM
 services_start
 
 export DJANGO_SETTINGS_MODULE=config.settings_test
-PYTEST_ARGS=(--timeout="${TEST_TIMEOUT:-900}")
-COVERAGE_ARGS=(--cov=config --cov=core --cov=crm --cov=scoring --cov=tiering --cov=web --cov-branch
+# Every phase runs its tests in a random order (pytest-randomly; `-p randomly` fails the run if the
+# plugin is missing) and prints its seed above the summary line; TEST_RANDOMLY_SEED=N repeats an order.
+PYTEST_ARGS=(--timeout="${TEST_TIMEOUT:-900}" -p randomly ${TEST_RANDOMLY_SEED:+--randomly-seed="$TEST_RANDOMLY_SEED"})
+COVERAGE_ARGS=(--cov=config --cov=core --cov=crm --cov=scoring --cov=tiering --cov=service --cov=commitments --cov=web --cov-branch
     --cov-report=term:skip-covered)
 failed=()
 

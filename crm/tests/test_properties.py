@@ -200,6 +200,38 @@ def test_customer_create_with_any_unicode_is_stored_verbatim_or_refused_with_the
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("amount", "stored"),
+    [("999999999999.99", True), ("1000000000000", False), ("1e12", False), ("99999999999999.99", False)],
+)
+def test_amounts_below_the_bound_are_stored_exactly_and_larger_ones_refused_naming_the_field(
+    integration_client, amount, stored
+):
+    """The edge the random examples may miss: 10^12 and above does not fit the column, so it is a
+    400 on the row's amount (not a database error, a 500 on PostgreSQL)."""
+    customer = CustomerFactory()
+    row = {
+        "customer": customer.code,
+        "amount": amount,
+        "ordered_at": "2026-05-01",
+        "source": "erp",
+        "external_ref": "B1",
+    }
+
+    response = integration_client.post("/api/v1/orders/", [row], format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    if stored:
+        assert response.status_code == 201, response.content
+        assert Order.objects.get(external_ref="B1").amount == Decimal(amount)
+    else:
+        assert response.status_code == 400, response.content
+        assert response.json()["error"]["fields"]["rows"] == [
+            {"index": 0, "field": "amount", "message": "Amount is too large."}
+        ]
+        assert not Order.objects.exists()
+
+
+@pytest.mark.django_db
 def test_ten_thousand_order_batch_through_the_api_is_stored_once(integration_client):
     customers = CustomerFactory.create_batch(10)
     payload = [

@@ -1,6 +1,7 @@
 """Hardening a user (or an attacker) would notice: deploy checks, headers, login throttling,
 API tokens that are hashed and revocable, and sensitive fields that are never shown in clear."""
 
+import hashlib
 import io
 import json
 import logging
@@ -14,10 +15,12 @@ import pytest
 from cryptography.fernet import Fernet
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from knox.models import AuthToken
 from openpyxl import load_workbook
 
+from core import crypto
 from core.api.parsers import BodyTooLarge, LimitedJSONParser
 from crm.models import Interaction, Order
 from crm.tests.factories import CustomerFactory, UserFactory
@@ -110,11 +113,14 @@ def test_admin_login_is_throttled_too(client, admin_user, settings):
 
 @pytest.mark.django_db
 def test_api_tokens_are_stored_hashed_and_never_logged(client, manager, customer, caplog):
-    _instance, token = AuthToken.objects.create(user=manager)
+    instance, token = AuthToken.objects.create(user=manager)
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM knox_authtoken")
         stored = " ".join(str(value) for row in cursor.fetchall() for value in row)
-    assert token not in stored
+    # Only the 15-character lookup prefix of the key is kept, beside its SHA-512 digest (README).
+    assert all(token[start : start + 16] not in stored for start in range(len(token) - 15))
+    assert instance.token_key == token[:15] and token[:15] in stored
+    assert instance.digest == hashlib.sha512(token.encode()).hexdigest() and instance.digest in stored
 
     with caplog.at_level(logging.DEBUG):
         ok = client.get(reverse("api:customer-list"), HTTP_AUTHORIZATION=f"Token {token}")
@@ -132,6 +138,23 @@ def test_a_revoked_token_no_longer_works(client, manager, customer):
     instance.delete()
 
     assert client.get(url, HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_token_deleted_in_admin_stops_working_at_once(client, admin_user, manager, customer):
+    """README: revoking is deleting the token in admin (Knox > Auth tokens), whose list shows no key."""
+    instance, token = AuthToken.objects.create(user=manager)
+    api = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    url = reverse("api:customer-detail", kwargs={"code": customer.code})
+    assert api.get(url).status_code == 200
+    client.force_login(admin_user)
+    listed = client.get(reverse("admin:knox_authtoken_changelist"))
+    assert listed.status_code == 200 and token not in listed.content.decode()
+
+    deleted = client.post(reverse("admin:knox_authtoken_delete", args=[instance.pk]), {"post": "yes"})
+
+    assert deleted.status_code == 302 and not AuthToken.objects.filter(pk=instance.pk).exists()
+    assert api.get(url).status_code == 401
 
 
 @pytest.fixture
@@ -320,3 +343,25 @@ def test_web_pages_and_exports_never_show_clear_sensitive_values(client, manager
 
     assert response.status_code == 200
     assert TAX_ID.encode() not in body and BANK_ACCOUNT.encode() not in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("export", ["web:customer-export-csv", "web:customer-export-xlsx"])
+def test_exports_leave_sensitive_fields_out_even_for_users_who_may_see_them(
+    client, admin_user, sensitive_customer, export
+):
+    """An administrator sees the clear values on the customer's page; the exports still carry
+    neither those nor the masked ones: they are not columns at all."""
+    client.force_login(admin_user)
+    detail = client.get(reverse("web:customer-detail", kwargs={"code": sensitive_customer.code}))
+    assert TAX_ID in detail.content.decode()
+
+    response = client.get(reverse(export))
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if export.endswith("xlsx"):
+        sheet = load_workbook(io.BytesIO(body), read_only=True).worksheets[0]
+        body = " ".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row).encode()
+
+    assert response.status_code == 200 and sensitive_customer.code.encode() in body
+    for value in (TAX_ID, BANK_ACCOUNT, crypto.mask(TAX_ID), crypto.mask(BANK_ACCOUNT)):
+        assert value.encode() not in body
