@@ -653,39 +653,6 @@ def measure_service(results: Results, *, repetitions: int, requests: int) -> Non
     statuses = ContactStatus.objects.count()
     activities = Interaction.objects.count()
 
-    def tiers_moved() -> None:
-        """As a quarter's run leaves them: a fifth of the customers' statuses are of another tier."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE service_contactstatus SET tier_id = (SELECT MIN(id) FROM scoring_tier) + "
-                "(tier_id + 1) % (SELECT COUNT(*) FROM scoring_tier) WHERE customer_id % 5 = 0"
-            )
-
-    def statuses_stale() -> None:
-        """Every stored status differs from what the data gives: the worst case of a plan edit."""
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE service_contactstatus SET due_on = NULL")
-
-    for label, refresh, before in [
-        ("after a run, the customers whose tier moved (a fifth)", contact_status_refresh_moved, tiers_moved),
-        (
-            "every customer, every status rewritten (the worst plan edit)",
-            lambda: contact_status_refresh(None),
-            statuses_stale,
-        ),
-    ]:
-        before()
-        queries, _seconds = _queries_and_seconds(refresh)
-        median, timings = _median_time(refresh, repetitions, before)
-        results.raw.setdefault("contact_status_refresh", {})[label] = timings
-        results.add(
-            f"8. contact status refresh, {label}",
-            f"{median:.2f} s",
-            "< 5 s",
-            median < 5,
-            f"{statuses:,} statuses from {activities:,} activities; {queries} queries",
-        )
-
     user_model = get_user_model()
     admin, _created = user_model.objects.get_or_create(
         username="bench_admin", defaults={"is_staff": True, "is_superuser": True}
@@ -728,6 +695,44 @@ def measure_service(results: Results, *, repetitions: int, requests: int) -> Non
             "p95 < 100 ms",
             p95 < 0.1,
             f"{queries} queries",
+        )
+
+    # Last: rewriting statuses leaves dead index entries that the lists above would otherwise
+    # meet before autovacuum comes by.
+    def tiers_moved() -> None:
+        """As a quarter's run leaves them: a fifth of the customers' statuses are of another tier."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE service_contactstatus SET tier_id = (SELECT MIN(id) FROM scoring_tier) + "
+                "(tier_id + 1) % (SELECT COUNT(*) FROM scoring_tier) WHERE customer_id % 5 = 0"
+            )
+
+    def statuses_stale() -> None:
+        """Every stored status differs from what the data gives: the worst case of a plan edit."""
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE service_contactstatus SET due_on = NULL")
+
+    # After a run its task refreshes the customers whose tier moved (target: well inside a run's
+    # own time); a plan edit queues a refresh of everyone, the worst case measured for information.
+    for label, refresh, before, target in [
+        ("after a run, the customers whose tier moved (a fifth)", contact_status_refresh_moved, tiers_moved, 5.0),
+        (
+            "every customer, every status rewritten (the worst plan edit, in a task)",
+            lambda: contact_status_refresh(None),
+            statuses_stale,
+            None,
+        ),
+    ]:
+        before()
+        queries, _seconds = _queries_and_seconds(refresh)
+        median, timings = _median_time(refresh, repetitions, before)
+        results.raw.setdefault("contact_status_refresh", {})[label] = timings
+        results.add(
+            f"8. contact status refresh, {label}",
+            f"{median:.2f} s",
+            f"< {target:.0f} s" if target else "",
+            median < target if target else None,
+            f"{statuses:,} statuses from {activities:,} activities; {queries} queries",
         )
 
 

@@ -186,6 +186,8 @@ class Task(models.Model):
             models.Index(fields=["owner", "status", "due_at"], name="task_owner_open_due"),
             models.Index(fields=["customer", "status"], name="task_customer_status"),
             models.Index(fields=["status", "due_at"], name="task_status_due"),
+            # The task list's default order (soonest due first) for those who see every customer.
+            models.Index(fields=["due_at", "id"], name="task_due"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from service.services.contact import contact_status_refresh
-from service.tasks import contact_status_refresh_all
+from service.tasks import contact_status_refresh_after_run
 
 
 def contact_status_on_activity(sender, *, customer_ids, cause, **kwargs) -> None:
@@ -14,8 +14,8 @@ def contact_status_on_activity(sender, *, customer_ids, cause, **kwargs) -> None
 
 
 def contact_status_on_tiers_changed(sender, *, run_id=None, customer_ids=None, **kwargs) -> None:
-    """A run moves anyone's plan (queued: a whole population); an override, that customer's."""
+    """A run moves anyone's plan (queued: the customers whose tier moved); an override, that customer's."""
     if customer_ids is not None:
         contact_status_refresh(customer_ids)
         return
-    contact_status_refresh_all.delay()
+    contact_status_refresh_after_run.delay()

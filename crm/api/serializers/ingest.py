@@ -29,6 +29,8 @@ class InteractionRowSerializer(serializers.Serializer):
     customer = serializers.CharField(max_length=20)
     kind = serializers.ChoiceField(choices=Interaction.Kind.choices)
     occurred_at = serializers.DateField()
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False, allow_null=True)
+    outcome = serializers.CharField(max_length=200, required=False, allow_blank=True)
     note = serializers.CharField(max_length=10000, required=False, allow_blank=True)
 
 
