@@ -26,8 +26,9 @@ from scoring.models import Tier
 REMINDER_SHARE = 0.8  # the owner is reminded when 80% of the response time has passed
 SATISFACTION_SCORES = {"A": 5, "B": 4, "C": 3, "D": 2, "E": 1}
 TRANSITIONS = {
-    Case.Status.OPEN: {Case.Status.IN_PROGRESS, Case.Status.RESOLVED},
-    Case.Status.IN_PROGRESS: {Case.Status.RESOLVED},
+    # Closing straight away resolves the case too (with its resolution).
+    Case.Status.OPEN: {Case.Status.IN_PROGRESS, Case.Status.RESOLVED, Case.Status.CLOSED},
+    Case.Status.IN_PROGRESS: {Case.Status.RESOLVED, Case.Status.CLOSED},
     Case.Status.RESOLVED: {Case.Status.CLOSED, Case.Status.IN_PROGRESS},
     Case.Status.CLOSED: set(),
 }

@@ -21,6 +21,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
+from commitments.models import Case, CaseReply
+from commitments.services.cases import case_open
 from core.tests.clock import RUN_DAY
 from crm.models import Customer, Industry, Interaction, Order, SatisfactionSurvey
 from crm.tests.factories import CustomerFactory, InteractionFactory, OrderFactory, SurveyFactory, UserFactory
@@ -77,8 +79,17 @@ def manager_world(manager, outsider, django_capture_on_commit_callbacks):
     )
     notice = Notice.objects.filter(customer=secret).first() or NoticeFactory(change=change, recipient=manager)
     task = TaskFactory(customer=secret, title=f"Call about {SECRET_NOTE}", contact_kind="call")
+    case = case_open(customer=secret, kind=Case.Kind.REQUEST, subject=f"Case about {SECRET_NOTE}")
     secret.refresh_from_db()
-    return {"customer": secret, "run": run, "change": change, "notice": notice, "plain": plain, "task": task}
+    return {
+        "customer": secret,
+        "run": run,
+        "change": change,
+        "notice": notice,
+        "plain": plain,
+        "task": task,
+        "case": case,
+    }
 
 
 def _markers(world) -> list[str]:
@@ -147,6 +158,7 @@ def _value_for(world):
         "tierassignment": customer.tier_assignments.first().pk,
         "tierrun": run.pk,
         "task": world["task"].pk,
+        "case": world["case"].pk,
         "contactplan": ContactPlan.objects.order_by("pk").first().pk,
     }
 
@@ -167,6 +179,7 @@ def _value_for(world):
                 ("order", order.pk),
                 ("score-profiles", ScoringProfile.objects.order_by("pk").first().pk),
                 ("tasks", world["task"].pk),
+                ("cases", world["case"].pk),
             ):
                 if key in text:
                     return pk
@@ -459,6 +472,8 @@ def _manager_data(world) -> dict[str, list]:
         "contact_statuses": list(ContactStatus.objects.filter(**about).order_by("pk").values()),
         "letters": list(LetterDispatch.objects.filter(**about).order_by("pk").values()),
         "contact_plans": list(ContactPlan.objects.order_by("pk").values()),
+        "cases": list(Case.objects.filter(**about).order_by("pk").values()),
+        "case_replies": list(CaseReply.objects.filter(case__customer_id__in=ids).order_by("pk").values()),
     }
 
 
