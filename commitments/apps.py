@@ -12,5 +12,7 @@ class CommitmentsConfig(AppConfig):
     def ready(self):
         from commitments import receivers
         from crm.signals import customer_data_changed
+        from tiering.signals import tiers_changed
 
         customer_data_changed.connect(receivers.cases_on_customer_data, dispatch_uid="commitments.customer_data")
+        tiers_changed.connect(receivers.playbooks_on_tiers_changed, dispatch_uid="commitments.playbooks_tiers")

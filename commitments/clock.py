@@ -62,3 +62,28 @@ def add_business_minutes(start: datetime.datetime, minutes: float, hours: Hours)
         day += datetime.timedelta(days=1)
         local = datetime.datetime.combine(day, datetime.time(0), tzinfo=zone)
     raise ValueError("calendar has no working day within ten years")
+
+
+def minutes_around_the_clock(start: datetime.datetime, end: datetime.datetime) -> float:
+    """Minutes from `start` to `end` (0 when `end` is not after `start`)."""
+    return max((end - start).total_seconds() / 60, 0.0)
+
+
+def business_minutes_between(start: datetime.datetime, end: datetime.datetime, hours: Hours) -> float:
+    """Working minutes from `start` to `end` (aware): the inverse of add_business_minutes, so a
+    response is measured in the units its promise was made in (0 when `end` is not after `start`)."""
+    if end <= start:
+        return 0.0
+    zone = zoneinfo.ZoneInfo(hours.tz)
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    total = datetime.timedelta()
+    day = local_start.date()
+    while day <= local_end.date():
+        if hours.is_working_day(day):
+            opens = datetime.datetime.combine(day, hours.start, tzinfo=zone)
+            closes = datetime.datetime.combine(day, hours.end, tzinfo=zone)
+            begin, finish = max(local_start, opens), min(local_end, closes)
+            if finish > begin:
+                total += finish - begin
+        day += datetime.timedelta(days=1)
+    return total.total_seconds() / 60

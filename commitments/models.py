@@ -55,7 +55,9 @@ class CalendarDay(models.Model):
         HOLIDAY = "holiday", _("Public holiday")
         WORKDAY = "workday", _("Make-up working day")
 
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="days")
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="days", verbose_name=_("business calendar")
+    )
     date = models.DateField(_("date"))
     kind = models.CharField(_("kind"), max_length=7, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=100, blank=True)
@@ -167,16 +169,31 @@ class Case(models.Model):
     status = models.CharField(_("status"), max_length=11, choices=Status.choices, default=Status.OPEN)
     opened_at = models.DateTimeField(_("opened"))
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    # How long the first response took on the case's own clock (business seconds on a business-
+    # hours clock), so the results compare it with the promise in the promise's units.
+    first_response_seconds = models.PositiveIntegerField(
+        _("first response took (seconds on the case's clock)"), null=True, blank=True
+    )
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
     satisfaction = models.CharField(_("satisfaction"), max_length=1, choices=Satisfaction.choices, blank=True)
     survey = models.OneToOneField(
-        "crm.SatisfactionSurvey", on_delete=models.SET_NULL, null=True, blank=True, related_name="case"
+        "crm.SatisfactionSurvey",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="case",
+        verbose_name=_("satisfaction survey"),
     )
     # The complaint activity this case is (one complaint, counted once for the early warning).
     activity = models.OneToOneField(
-        "crm.Interaction", on_delete=models.SET_NULL, null=True, blank=True, related_name="case"
+        "crm.Interaction",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="case",
+        verbose_name=_("complaint activity"),
     )
     # The clock, fixed at opening from the tier the customer had then.
     tier = models.ForeignKey(
@@ -193,13 +210,18 @@ class Case(models.Model):
     reminder_at = models.DateTimeField(_("reminder at"))
     reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
     breached_at = models.DateTimeField(_("breached"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("opened by")
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
+        # The results per tier (figures over orders, cases, contact plans and playbook tasks): seen
+        # by the roles that serve customers, each over the customers they see.
+        permissions = [("view_results", _("Can view the results per tier"))]
         indexes = [
             # The sweep: cases still waiting for a first response, by their next moment.
             models.Index(
@@ -232,8 +254,10 @@ class Case(models.Model):
 
 
 class CaseReply(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="replies")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="replies", verbose_name=_("case"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("author")
+    )
     body = models.TextField(_("reply"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -285,7 +309,7 @@ class PlaybookStep(models.Model):
         SERVICE_TEAM = "service_team", _("Service team")
         TIER_ADMIN = "tier_admin", _("Tier administrator")
 
-    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="steps")
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="steps", verbose_name=_("playbook"))
     position = models.PositiveSmallIntegerField(_("order"), default=1)
     goal = models.CharField(_("goal"), max_length=200)
     action = models.CharField(_("action"), max_length=200)

@@ -28,8 +28,8 @@ def open_cases(user) -> QuerySet[Case]:
 
 
 def case_cards(user, *, now: datetime.datetime | None = None) -> list[dict]:
-    """Per tier at opening: open cases, breaches this month, and first-response compliance this
-    month (answered in time / answered or breached), in one aggregate query."""
+    """Per tier at opening: open cases, breaches recorded this month, and first-response compliance
+    of the cases opened this month (answered in time / answered or past due), in one aggregate query."""
     now = now or timezone.now()
     month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     this_month = Q(opened_at__gte=month_start)
@@ -38,12 +38,13 @@ def case_cards(user, *, now: datetime.datetime | None = None) -> list[dict]:
         .values("tier_id", "tier__code", "tier__rank")
         .annotate(
             open=Count("pk", filter=Q(status__in=OPEN)),
-            breaches=Count("pk", filter=this_month & Q(breached_at__isnull=False)),
+            # Breaches recorded this month, whenever their case opened (one opened on the 31st
+            # and breached on the 1st is this month's breach).
+            breaches=Count("pk", filter=Q(breached_at__gte=month_start)),
             met=Count("pk", filter=this_month & Q(first_response_at__lte=F("first_response_due_at"))),
             measured=Count(
                 "pk",
-                filter=this_month
-                & (Q(first_response_at__isnull=False) | Q(first_response_due_at__lte=now)),
+                filter=this_month & (Q(first_response_at__isnull=False) | Q(first_response_due_at__lte=now)),
             ),
         )
         .order_by(F("tier__rank").asc(nulls_last=True))

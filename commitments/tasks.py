@@ -1,7 +1,8 @@
-"""Celery tasks of service commitments: thin wrappers over services, run by beat every minute."""
+"""Celery tasks of service commitments: thin wrappers over services and the results, run by beat."""
 
 from celery import shared_task
 
+from commitments import results
 from commitments.services import playbooks, sla
 
 
@@ -14,3 +15,9 @@ def sla_sweep() -> dict:
 @shared_task(acks_late=True)
 def playbooks_sweep() -> int:
     return playbooks.playbooks_sweep()
+
+
+@shared_task
+def results_refresh() -> int:
+    """The company-wide results of the last four quarters, computed ahead of the readers."""
+    return results.results_refresh()

@@ -20,3 +20,12 @@ class ConflictError(DomainError):
 
     def __init__(self, message: str, *, code: str = "conflict", fields: dict | None = None):
         super().__init__(message, code=code, fields=fields)
+
+
+class NotFoundError(DomainError):
+    """What was named does not exist for this caller (an unknown and an invisible row read the same)."""
+
+    status_code = 404
+
+    def __init__(self, message: str, *, code: str = "not_found", fields: dict | None = None):
+        super().__init__(message, code=code, fields=fields)

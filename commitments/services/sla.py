@@ -9,20 +9,27 @@ killed mid-sweep (its transaction rolls back) never notifies twice and never mis
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from commitments.models import Case
 from tiering.models import Notice
-from tiering.services.notices import notice_build, notices_deliver_on_commit
+from tiering.services.notices import notice_build, notices_deliver_on_commit, notices_lines_deliver_on_commit
 
 logger = logging.getLogger(__name__)
 BATCH = 2000
+# Sent inside each batch's transaction, after its cases are stamped and its notices written, just
+# before the commit, with `kind` ("reminder" or "breach") and `case_ids` (the claimed cases). Nothing in
+# the product listens: it is where tests inject faults (commitments/tests/faults.py), so a worker
+# killed mid-sweep is killed on the production path itself.
+sweep_batch_before_commit = Signal()
 
 
 @dataclass
@@ -46,16 +53,22 @@ def tier_administrators() -> list[int]:
     )
 
 
-def _claim(pending: Q, stamp: str, now: datetime.datetime) -> list[Case]:
-    """Stamp up to BATCH due cases as ours. PostgreSQL: locked with SKIP LOCKED (a row another
-    worker holds is skipped, a row it stamped no longer matches once re-read) and stamped in one
-    statement. Elsewhere (SQLite, one writer at a time) each row is stamped only if still pending."""
-    rows = Case.objects.filter(pending).order_by("pk").select_related("customer")
-    if connection.features.has_select_for_update_skip_locked:
-        cases = list(rows.select_for_update(skip_locked=True, of=("self",))[:BATCH])
-        Case.objects.filter(pk__in=[c.pk for c in cases]).update(**{stamp: now})
-        return cases
-    return [c for c in rows[:BATCH] if Case.objects.filter(pending, pk=c.pk).update(**{stamp: now})]
+REMINDER, BREACH = "reminder", "breach"
+_PENDING = {
+    REMINDER: Q(first_response_at__isnull=True, reminded_at__isnull=True, breached_at__isnull=True),
+    BREACH: Q(first_response_at__isnull=True, breached_at__isnull=True),
+}
+_DEADLINE = {REMINDER: "reminder_at", BREACH: "first_response_due_at"}
+_STAMP = {REMINDER: "reminded_at", BREACH: "breached_at"}
+_KIND = {REMINDER: Notice.Kind.CASE_REMINDER, BREACH: Notice.Kind.CASE_BREACH}
+
+
+def _claim(phase: str, now: datetime.datetime) -> list[Case]:
+    """Stamp up to BATCH due cases as ours, the earliest deadline first; each row is stamped only
+    if still pending (the portable path; SQLite has one writer at a time)."""
+    pending = _PENDING[phase] & Q(**{f"{_DEADLINE[phase]}__lte": now}) & ~Q(status=Case.Status.CLOSED)
+    rows = Case.objects.filter(pending).order_by(_DEADLINE[phase], "pk").select_related("customer")
+    return [c for c in rows[:BATCH] if Case.objects.filter(pending, pk=c.pk).update(**{_STAMP[phase]: now})]
 
 
 def _payload(case: Case) -> dict:
@@ -68,67 +81,126 @@ def _payload(case: Case) -> dict:
     }
 
 
+def _batch_portable(phase: str, now: datetime.datetime, admins: list[int]) -> int:
+    with transaction.atomic():
+        cases = _claim(phase, now)
+        built = []
+        for case in cases:
+            recipients = [case.owner_id] if phase == REMINDER else dict.fromkeys([case.owner_id, *admins])
+            for recipient in recipients:
+                built.append(
+                    notice_build(
+                        kind=_KIND[phase],
+                        customer_id=case.customer_id,
+                        customer_code=case.customer.code,
+                        recipient_id=recipient,
+                        payload=_payload(case),
+                        dedupe_key=f"case:{case.pk}:reminder"
+                        if phase == REMINDER
+                        else f"case:{case.pk}:breach:{recipient}",
+                    )
+                )
+        Notice.objects.bulk_create([notice for notice, _ in built], ignore_conflicts=True)
+        notices_deliver_on_commit([delivery for _, delivery in built])
+        sweep_batch_before_commit.send(sender=Case, kind=phase, case_ids=[case.pk for case in cases])
+    return len(cases)
+
+
+# PostgreSQL: one statement per batch claims the due cases (the earliest deadline first, through
+# the partial index of that deadline; rows another worker holds are skipped), stamps them and
+# writes their notices, and returns what the log lines need: no model instance per case. The
+# notices are those the portable path writes, payload and dedupe key included.
+_SWEEP_SQL = """
+WITH due AS (
+    SELECT id FROM commitments_case
+    WHERE first_response_at IS NULL AND breached_at IS NULL {reminded}
+      AND {deadline} <= %(now)s AND status <> %(closed)s
+    ORDER BY {deadline}, id LIMIT %(batch)s FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE commitments_case AS c SET {stamp} = %(now)s
+    FROM crm_customer AS cu
+    WHERE c.id = ANY (ARRAY (SELECT id FROM due)) AND cu.id = c.customer_id
+    RETURNING c.id, c.customer_id, cu.code, c.owner_id, c.subject, c.first_response_due_at, c.response_minutes, c.clock
+), addressed AS (
+    SELECT claimed.*, r.recipient_id FROM claimed
+    CROSS JOIN LATERAL (SELECT claimed.owner_id UNION SELECT unnest(%(admins)s::bigint[])) AS r (recipient_id)
+), inserted AS (
+    INSERT INTO tiering_notice (kind, customer_id, recipient_id, dedupe_key, payload, created_at)
+    SELECT %(kind)s, customer_id, recipient_id, {dedupe_key},
+           jsonb_build_object('case', id, 'subject', subject, 'due_at', first_response_due_at,
+                              'response_minutes', response_minutes, 'clock', clock),
+           %(now)s
+    FROM addressed
+    ON CONFLICT DO NOTHING
+    RETURNING customer_id, recipient_id, (payload ->> 'case')::bigint AS case_id, payload::text AS payload
+)
+SELECT claimed.id, claimed.customer_id, claimed.code, inserted.recipient_id, inserted.payload
+FROM claimed LEFT JOIN inserted ON inserted.case_id = claimed.id
+"""
+_SWEEP_SQL_BY_PHASE = {
+    REMINDER: _SWEEP_SQL.format(
+        stamp="reminded_at",
+        reminded="AND reminded_at IS NULL",
+        deadline="reminder_at",
+        dedupe_key="'case:' || id || ':reminder'",
+    ),
+    BREACH: _SWEEP_SQL.format(
+        stamp="breached_at",
+        reminded="",
+        deadline="first_response_due_at",
+        dedupe_key="'case:' || id || ':breach:' || recipient_id",
+    ),
+}
+
+
+def _batch_postgres(phase: str, now: datetime.datetime, admins: list[int]) -> int:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _SWEEP_SQL_BY_PHASE[phase],
+            {
+                "now": now,
+                "closed": str(Case.Status.CLOSED),
+                "batch": BATCH,
+                # A reminder goes to the owner alone (the admins' part of the UNION is empty).
+                "admins": admins if phase == BREACH else [],
+                "kind": str(_KIND[phase]),
+            },
+        )
+        rows = cursor.fetchall()
+        # The lines notices_deliver would log, written straight from the notices' own JSON.
+        notices_lines_deliver_on_commit(
+            [
+                f'{{"event":"tier_notice","kind":"{_KIND[phase]}","customer_id":{customer_id},'
+                f'"customer_code":{json.dumps(code, ensure_ascii=False)},"recipient_id":{recipient},{payload[1:]}'
+                for _case, customer_id, code, recipient, payload in rows
+                if payload is not None
+            ]
+        )
+        case_ids = list(dict.fromkeys(case_id for case_id, *_rest in rows))
+        sweep_batch_before_commit.send(sender=Case, kind=phase, case_ids=case_ids)
+    return len(case_ids)
+
+
 def sla_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
     now = now or timezone.now()
     result = SweepResult()
-    admins: list[int] | None = None
+    batch = _batch_postgres if connection.vendor == "postgresql" else _batch_portable
     while True:
-        with transaction.atomic():
-            cases = _claim(
-                Q(
-                    first_response_at__isnull=True,
-                    reminded_at__isnull=True,
-                    breached_at__isnull=True,
-                    reminder_at__lte=now,
-                )
-                & ~Q(status=Case.Status.CLOSED),
-                "reminded_at",
-                now,
-            )
-            built = [
-                notice_build(
-                    kind=Notice.Kind.CASE_REMINDER,
-                    customer_id=case.customer_id,
-                    customer_code=case.customer.code,
-                    recipient_id=case.owner_id,
-                    payload=_payload(case),
-                    dedupe_key=f"case:{case.pk}:reminder",
-                )
-                for case in cases
-            ]
-            Notice.objects.bulk_create([notice for notice, _ in built], ignore_conflicts=True)
-            notices_deliver_on_commit([delivery for _, delivery in built])
-        result.reminded += len(cases)
-        if len(cases) < BATCH:
+        claimed = batch(REMINDER, now, [])
+        result.reminded += claimed
+        if claimed < BATCH:
             break
-    while True:
-        with transaction.atomic():
-            cases = _claim(
-                Q(first_response_at__isnull=True, breached_at__isnull=True, first_response_due_at__lte=now)
-                & ~Q(status=Case.Status.CLOSED),
-                "breached_at",
-                now,
-            )
-            if admins is None and cases:
-                admins = tier_administrators()
-            built = []
-            for case in cases:
-                for recipient in dict.fromkeys([case.owner_id, *(admins or [])]):
-                    built.append(
-                        notice_build(
-                            kind=Notice.Kind.CASE_BREACH,
-                            customer_id=case.customer_id,
-                            customer_code=case.customer.code,
-                            recipient_id=recipient,
-                            payload=_payload(case),
-                            dedupe_key=f"case:{case.pk}:breach:{recipient}",
-                        )
-                    )
-            Notice.objects.bulk_create([notice for notice, _ in built], ignore_conflicts=True)
-            notices_deliver_on_commit([delivery for _, delivery in built])
-        result.breached += len(cases)
-        if len(cases) < BATCH:
-            break
+    if (
+        Case.objects.filter(_PENDING[BREACH], first_response_due_at__lte=now)
+        .exclude(status=Case.Status.CLOSED)
+        .exists()
+    ):
+        admins = tier_administrators()
+        while True:
+            claimed = batch(BREACH, now, admins)
+            result.breached += claimed
+            if claimed < BATCH:
+                break
     if result.reminded or result.breached:
         logger.info("SLA sweep: %d reminders, %d breaches", result.reminded, result.breached)
     return result
