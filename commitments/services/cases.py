@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +21,7 @@ from core.exceptions import ConflictError, DomainError
 from crm.models import Customer, Interaction
 from crm.services import interactions_record, surveys_record
 from scoring.models import Tier
+from service.services.tasks import owner_resolve
 
 REMINDER_SHARE = 0.8  # the owner is reminded when 80% of the response time has passed
 SATISFACTION_SCORES = {"A": 5, "B": 4, "C": 3, "D": 2, "E": 1}
@@ -84,27 +84,6 @@ def _customer_resolve(value, user, errors: dict) -> Customer | None:
     return found
 
 
-def _owner_resolve(value, customer: Customer | None, user, errors: dict):
-    User = get_user_model()
-    if value in (None, ""):
-        owner = (customer.account_manager if customer else None) or (user if user and user.is_authenticated else None)
-    elif isinstance(value, User):
-        owner = value
-    else:
-        lookup = {"pk": value} if isinstance(value, int) or str(value).isdigit() else {"username": str(value)}
-        owner = User.objects.filter(is_active=True, **lookup).first()
-        if owner is None:
-            errors["owner"] = [_("Unknown user %(value)r.") % {"value": value}]
-            return None
-    if owner is None:
-        errors["owner"] = [_("An owner is required: this customer has no account manager.")]
-    elif customer is not None and not (user_sees_all_customers(owner) or customer.account_manager_id == owner.pk):
-        # The owner would never see the case: cases are seen by those who see their customer.
-        errors["owner"] = [_("%(user)s does not manage this customer.") % {"user": owner.get_username()}]
-        return None
-    return owner
-
-
 def _choice(value, choices, name: str, errors: dict, *, required: bool = True):
     if value in (None, "") and not required:
         return ""
@@ -152,7 +131,7 @@ def case_open(
     channel = _choice(channel, Case.Channel, "channel", errors)
     subject = _text(subject, "subject", errors, max_length=200, required=True)
     description = _text(description, "description", errors, max_length=20000, required=False)
-    owner = _owner_resolve(owner, customer, user, errors)
+    owner = owner_resolve(owner, customer, user, errors, managers_plan_for_themselves=False)
     if activity is not None and customer is not None:
         if activity.customer_id != customer.pk or activity.kind != Interaction.Kind.COMPLAINT:
             errors["activity"] = [_("Only a complaint of this customer can be opened as its case.")]

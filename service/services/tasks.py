@@ -44,8 +44,10 @@ def _due_parse(value, errors: dict):
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
-def _owner_resolve(value, customer: Customer | None, user, errors: dict):
-    """The owner: a user given (instance, id or username), by default the account manager."""
+def owner_resolve(value, customer: Customer | None, user, errors: dict, *, managers_plan_for_themselves: bool = True):
+    """The owner of a task or case: a user given (instance, id or username), by default the account
+    manager; one who would see the customer. With `managers_plan_for_themselves`, a manager (who
+    does not see every customer) may only name themself."""
     User = get_user_model()
     if value in (None, ""):
         owner = (customer.account_manager if customer is not None else None) or (
@@ -62,11 +64,11 @@ def _owner_resolve(value, customer: Customer | None, user, errors: dict):
     if owner is None:
         errors["owner"] = [_("An owner is required: this customer has no account manager.")]
         return None
-    if user is not None and not user_sees_all_customers(user) and owner != user:
+    if managers_plan_for_themselves and user is not None and not user_sees_all_customers(user) and owner != user:
         errors["owner"] = [_("You may only plan tasks for yourself.")]
         return None
     if customer is not None and not (user_sees_all_customers(owner) or customer.account_manager_id == owner.pk):
-        # The owner would never see the task: tasks are seen by those who see their customer.
+        # The owner would never see it: tasks and cases are seen by those who see their customer.
         errors["owner"] = [_("%(user)s does not manage this customer.") % {"user": owner.get_username()}]
         return None
     return owner
@@ -84,7 +86,7 @@ def _clean(values: dict, *, customer: Customer | None, user, errors: dict) -> di
     if "due_at" in values:
         cleaned["due_at"] = _due_parse(values.get("due_at"), errors)
     if "owner" in values:
-        cleaned["owner"] = _owner_resolve(values.get("owner"), customer, user, errors)
+        cleaned["owner"] = owner_resolve(values.get("owner"), customer, user, errors)
     if "priority" in values:
         priority = values.get("priority")
         valid = {choice for choice in Task.Priority.values}
